@@ -1,0 +1,1 @@
+"""Accounts: a business, its site key and its widget settings."""

@@ -1,0 +1,1 @@
+"""Agents: the people (and scripts) who answer, and how they authenticate."""

@@ -1,0 +1,56 @@
+"""Who is calling the agent API: a Bearer token, or the inbox's session cookie plus CSRF."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Annotated
+
+from fastapi import Depends
+from starlette.requests import Request
+
+from frontdesk.agents.service import agent_by_token
+from frontdesk.errors import AUTH_REQUIRED, FORBIDDEN, AppError
+from frontdesk.models import Agent
+from frontdesk.runtime import runtime
+
+SESSION_COOKIE = "frontdesk_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def csrf_token(secret_key: str, session_token: str) -> str:
+    """Derived from the session, so there is nothing more to store; the inbox page carries it."""
+    return hmac.new(secret_key.encode(), b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
+
+
+async def authenticate(request: Request) -> Agent:
+    rt = runtime(request)
+    authorization = request.headers.get("authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        async with rt.db.read() as session:
+            agent = await agent_by_token(session, credentials.strip())
+    elif cookie := request.cookies.get(SESSION_COOKIE):
+        if request.method not in SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not hmac.compare_digest(sent, csrf_token(rt.secret_key, cookie)):
+                raise AppError(403, "Invalid CSRF token")
+        async with rt.db.read() as session:
+            agent = await agent_by_token(session, cookie, kind="session")
+    else:
+        agent = None
+    if agent is None:
+        raise AppError(401, AUTH_REQUIRED, {"WWW-Authenticate": "Bearer"})
+    request.state.agent = agent
+    return agent
+
+
+async def require_admin(agent: Annotated[Agent, Depends(authenticate)]) -> Agent:
+    if agent.role != "admin":
+        raise AppError(403, FORBIDDEN)
+    return agent
+
+
+CurrentAgent = Annotated[Agent, Depends(authenticate)]
+CurrentAdmin = Annotated[Agent, Depends(require_admin)]

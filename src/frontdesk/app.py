@@ -1,0 +1,113 @@
+"""create_app(): routers, middleware, error handlers and the lifespan that owns resources."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from frontdesk import __version__
+from frontdesk.accounts import settings_routes
+from frontdesk.agents import routes as agent_routes
+from frontdesk.config import Settings
+from frontdesk.conversations import agent_routes as conversation_routes
+from frontdesk.conversations import chat_routes
+from frontdesk.errors import METHOD_NOT_ALLOWED, NOT_FOUND, AppError, error_response
+from frontdesk.kit.cors import ChatCORSMiddleware
+from frontdesk.ops import routes as ops_routes
+from frontdesk.ops.metrics import MetricsMiddleware
+from frontdesk.openapi_schemas import REQUEST_SCHEMAS
+from frontdesk.runtime import Runtime
+from frontdesk.web import routes as web_routes
+
+log = logging.getLogger("frontdesk")
+
+
+def _with_extra_headers(request: Request, headers: dict[str, str]) -> dict[str, str]:
+    # Rate-limit headers computed before the error still belong on the answer.
+    return {**getattr(request.state, "extra_headers", {}), **headers}
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return error_response(exc.status, exc.message, _with_extra_headers(request, exc.headers))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        message = NOT_FOUND
+    elif exc.status_code == 405:
+        message = METHOD_NOT_ALLOWED
+    else:
+        message = str(exc.detail)
+    return error_response(exc.status_code, message, exc.headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    return error_response(422, "Invalid request", _with_extra_headers(request, {}))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(500, "Internal server error")
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title="Frontdesk",
+            version=__version__,
+            description="Live chat: the public chat-widget API and the agent API.",
+            routes=app.routes,
+        )
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(REQUEST_SCHEMAS)
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    rt = Runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await rt.start()
+        try:
+            yield
+        finally:
+            await rt.stop()
+
+    app = FastAPI(
+        title="Frontdesk",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = rt
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)
+    for router in (
+        ops_routes.router,
+        chat_routes.router,
+        agent_routes.router,
+        conversation_routes.router,
+        settings_routes.router,
+        web_routes.router,
+    ):
+        app.include_router(router)
+    app.add_middleware(ChatCORSMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=rt.metrics)
+    return app

@@ -1,0 +1,219 @@
+"""`frontdesk`: serve, account create, db upgrade. Operator mistakes are one line on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import json
+import logging
+import socket
+import sys
+from collections.abc import Callable, Sequence
+
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from frontdesk import migrations
+from frontdesk.accounts.service import NewAccount, count_accounts, create_account
+from frontdesk.agents.passwords import generate_password
+from frontdesk.config import ConfigError, Settings
+from frontdesk.db import Database
+from frontdesk.errors import AppError
+from frontdesk.kit.validation import normalized_email
+
+
+class CommandError(Exception):
+    """Shown to the operator as one line, with exit status 1."""
+
+
+def load_settings() -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = "FRONTDESK_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise CommandError(f"{field}: {first['msg']}") from exc
+    settings.ensure_data_dir()
+    return settings
+
+
+def upgrade_schema(settings: Settings) -> None:
+    url = settings.async_database_url
+    try:
+        migrations.upgrade(url)
+    except (SQLAlchemyError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise CommandError(f"Can't open the database {_safe_url(url)}: {reason}") from exc
+
+
+def _safe_url(url: str) -> str:
+    # Never print a password from a URL.
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://…@{rest.rsplit('@', 1)[1]}"
+    return url
+
+
+async def _create_account(
+    settings: Settings, name: str, email: str, password: str | None
+) -> NewAccount:
+    db = Database(settings.async_database_url)
+    try:
+        async with db.write() as session:
+            return await create_account(
+                session,
+                name=name,
+                admin_email=email,
+                admin_password=password or generate_password(),
+                admin_name="Admin",
+            )
+    finally:
+        await db.dispose()
+
+
+async def _bootstrap(settings: Settings) -> NewAccount | None:
+    """On an empty database: a first account and admin, so a new user can start at once."""
+    db = Database(settings.async_database_url)
+    try:
+        async with db.write() as session:
+            if await count_accounts(session):
+                return None
+            return await create_account(
+                session,
+                name="My Company",
+                admin_email="admin@example.com",
+                admin_password=generate_password(),
+                admin_name="Admin",
+            )
+    finally:
+        await db.dispose()
+
+
+def _check_port(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CommandError(f"Port {port} on {host} is already in use") from exc
+            raise CommandError(f"Can't listen on {host}:{port}: {exc.strerror}") from exc
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s %(message)s")
+    settings = load_settings()
+    if args.workers > 1 and not settings.redis_url:
+        raise CommandError(
+            "--workers above 1 needs FRONTDESK_REDIS_URL: instances share limits and events there"
+        )
+    _check_port(args.host, args.port)
+    upgrade_schema(settings)
+    created = asyncio.run(_bootstrap(settings))
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    base = f"http://{shown_host}:{args.port}"
+    if created is not None:
+        print("Frontdesk is set up. Your first account:")
+        print(f"  site key:   {created.account.site_key}")
+        print(f"  admin:      {created.admin.email}")
+        print(f"  password:   {created.admin_password}")
+        print(f"  api token:  {created.api_token}")
+    print(f"  inbox:      {base}/inbox")
+    print(f"  demo page:  {base}/demo")
+    print(f"  API docs:   {base}/docs")
+    sys.stdout.flush()
+    uvicorn.run(
+        "frontdesk.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        # The contract's own X-Forwarded-For rule applies (FRONTDESK_TRUSTED_PROXIES);
+        # uvicorn's default would believe the header from 127.0.0.1.
+        proxy_headers=False,
+        forwarded_allow_ips="",
+        server_header=False,
+        log_level="info",
+        access_log=False,  # it would log visitor_tokens; ops/metrics.py logs route templates
+        timeout_graceful_shutdown=3,
+    )
+    return 0
+
+
+def cmd_account_create(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if not args.name.strip():
+        raise CommandError("--name must not be blank")
+    if normalized_email(args.admin_email) is None:
+        raise CommandError(f"--admin-email {args.admin_email!r} is not a valid email address")
+    if args.admin_password is not None and len(args.admin_password) < 10:
+        raise CommandError("--admin-password must be at least 10 characters")
+    upgrade_schema(settings)
+    try:
+        created = asyncio.run(
+            _create_account(settings, args.name.strip(), args.admin_email, args.admin_password)
+        )
+    except AppError as exc:
+        raise CommandError(exc.message) from exc
+    result = {
+        "account_id": created.account.id,
+        "site_key": created.account.site_key,
+        "admin_email": created.admin.email,
+        "admin_password": created.admin_password,
+        "api_token": created.api_token,
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    upgrade_schema(settings)
+    print("Database schema is up to date.", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="frontdesk", description="Self-hosted live chat.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=cmd_serve)
+
+    account = commands.add_parser("account", help="manage accounts")
+    account_commands = account.add_subparsers(dest="account_command", required=True)
+    create = account_commands.add_parser("create", help="create an account and its admin")
+    create.add_argument("--name", required=True)
+    create.add_argument("--admin-email", required=True)
+    create.add_argument("--admin-password")
+    create.add_argument("--json", action="store_true", help="print one JSON object")
+    create.set_defaults(run=cmd_account_create)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="apply migrations")
+    upgrade.set_defaults(run=cmd_db_upgrade)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except (CommandError, ConfigError) as exc:
+        print(f"frontdesk: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,102 @@
+"""Settings: the one place that reads the environment (and `.env`)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ConfigError(Exception):
+    """An operator mistake in the configuration, shown as one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FRONTDESK_", env_file=".env", extra="ignore", frozen=False
+    )
+
+    data_dir: Path = Path("./frontdesk-data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    trusted_proxies: str = ""
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    secret_key: str | None = None
+    # The public address used in printed links (demo page, inbox); serve fills it in.
+    public_url: str = "http://127.0.0.1:8000"
+
+    @field_validator("redis_url", "database_url", "secret_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @cached_property
+    def trusted_networks(self) -> tuple[IPNetwork, ...]:
+        networks = []
+        for part in self.trusted_proxies.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(part, strict=False))
+            except ValueError as exc:
+                raise ConfigError(f"FRONTDESK_TRUSTED_PROXIES: {part!r} is not an address") from exc
+        return tuple(networks)
+
+    def ensure_data_dir(self) -> Path:
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            probe = self.data_dir / ".write-test"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as exc:
+            raise ConfigError(
+                f"The data directory {self.data_dir} is not writable: {exc.strerror}"
+            ) from exc
+        return self.data_dir
+
+    @property
+    def async_database_url(self) -> str:
+        """The SQLAlchemy URL with the async driver, from a plain one a user writes."""
+        url = self.database_url
+        if url is None:
+            return f"sqlite+aiosqlite:///{(self.data_dir / 'frontdesk.db').resolve()}"
+        for plain, driver in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(plain):
+                return driver + url[len(plain) :]
+        if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            return url
+        raise ConfigError(
+            "FRONTDESK_DATABASE_URL must start with postgresql:// or sqlite:// "
+            f"(got {url.split('://')[0]}://...)"
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.async_database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or one generated once into the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.ensure_data_dir() / "secret_key"
+        try:
+            # O_EXCL: several workers starting at once agree on the first one written.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()

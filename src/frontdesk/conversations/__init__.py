@@ -1,0 +1,1 @@
+"""Conversations and their messages: the one place messages are ordered."""

@@ -1,0 +1,164 @@
+"""The public chat-widget API (contract section 1), authenticated by site key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+
+from frontdesk.accounts.site_key import chat_guard
+from frontdesk.conversations import queries
+from frontdesk.conversations.service import create_conversation, post_message
+from frontdesk.errors import AppError
+from frontdesk.kit.clock import format_us, parse_iso
+from frontdesk.kit.json_response import JSON
+from frontdesk.kit.request_body import read_fields, text_field
+from frontdesk.kit.validation import VISITOR_TOKEN, normalized_email
+from frontdesk.models import Account, Conversation
+from frontdesk.runtime import runtime
+
+router = APIRouter(prefix="/api/v1/chat", tags=["chat widget"])
+
+MAX_MESSAGE = 10_000
+MAX_NAME = 255
+MESSAGE_TOO_LONG = "Message is too long (maximum 10000 characters)"
+CONVERSATION_NOT_FOUND = "Conversation not found"
+
+def body_schema(name: str) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                media: {"schema": {"$ref": f"#/components/schemas/{name}"}}
+                for media in (
+                    "application/json",
+                    "application/x-www-form-urlencoded",
+                    "multipart/form-data",
+                )
+            },
+        }
+    }
+
+
+def reply(request: Request, content: Any, status: int = 200) -> JSON:
+    """A JSON answer carrying the rate-limit headers the guard computed."""
+    return JSON(content, status_code=status, headers=getattr(request.state, "extra_headers", None))
+
+
+def idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 128 or not all(33 <= ord(c) <= 126 or c == " " for c in key):
+        raise AppError(422, "Invalid Idempotency-Key")
+    return key
+
+
+async def visitor_conversation(
+    request: Request, account: Account, visitor_token: str
+) -> Conversation:
+    if not VISITOR_TOKEN.match(visitor_token):
+        raise AppError(404, CONVERSATION_NOT_FOUND)
+    async with runtime(request).db.read() as session:
+        conversation = await queries.conversation_for_visitor(session, account.id, visitor_token)
+    if conversation is None:
+        raise AppError(404, CONVERSATION_NOT_FOUND)
+    return conversation
+
+
+@router.get("/config", summary="Widget settings: greeting, title, color")
+async def get_config(request: Request) -> JSON:
+    account = await chat_guard(request, "config")
+    return reply(
+        request,
+        {"greeting": account.greeting, "title": account.display_title, "color": account.color},
+    )
+
+
+@router.post(
+    "/conversations",
+    status_code=201,
+    summary="Start a conversation",
+    openapi_extra=body_schema("CreateConversation"),
+)
+async def create(request: Request) -> JSON:
+    account = await chat_guard(request, "create_conversation")
+    fields = await read_fields(request)
+    name, email, message, token = (
+        text_field(fields, "name"),
+        text_field(fields, "email"),
+        text_field(fields, "message"),
+        text_field(fields, "visitor_token"),
+    )
+    if name is None or email is None or message is None or token is None:
+        raise AppError(422, "Name, email, message, and visitor_token are required")
+    if normalized_email(email) is None:
+        raise AppError(422, "Invalid email address")
+    if len(message) > MAX_MESSAGE:
+        raise AppError(422, MESSAGE_TOO_LONG)
+    if not VISITOR_TOKEN.match(token):
+        raise AppError(422, "Invalid visitor_token")
+    if len(name) > MAX_NAME:
+        raise AppError(422, "Name is too long (maximum 255 characters)")
+
+    async with runtime(request).db.write() as session:
+        conversation, auto_reply = await create_conversation(
+            session, account, name=name, email=email, message=message, visitor_token=token
+        )
+    return reply(
+        request,
+        {"conversation_token": conversation.conversation_token, "auto_reply": auto_reply},
+        201,
+    )
+
+
+@router.get("/conversations/{visitor_token}/messages", summary="Messages, oldest first")
+async def list_messages(request: Request, visitor_token: str, since: str | None = None) -> JSON:
+    account = await chat_guard(request, "get_messages", visitor_token)
+    since_us = None
+    if since is not None:
+        since_us = parse_iso(since)
+        if since_us is None:
+            raise AppError(422, "Invalid since timestamp")
+    conversation = await visitor_conversation(request, account, visitor_token)
+    async with runtime(request).db.read() as session:
+        messages = await queries.widget_messages(session, conversation, since_us)
+    return reply(request, messages)
+
+
+@router.post(
+    "/conversations/{visitor_token}/messages",
+    status_code=201,
+    summary="Send a visitor message",
+    openapi_extra=body_schema("SendMessage"),
+)
+async def send_message(request: Request, visitor_token: str) -> JSON:
+    account = await chat_guard(request, "send_message", visitor_token)
+    key = idempotency_key(request)
+    fields = await read_fields(request)
+    message = text_field(fields, "message")
+    if message is None:
+        raise AppError(422, "Message is required")
+    if len(message) > MAX_MESSAGE:
+        raise AppError(422, MESSAGE_TOO_LONG)
+    conversation = await visitor_conversation(request, account, visitor_token)
+    async with runtime(request).db.write() as session:
+        contact_name = await queries.contact_name(session, conversation.contact_id)
+        posted = await post_message(
+            session,
+            conversation.id,
+            direction="inbound",
+            body=message,
+            author=contact_name,
+            idempotency_key=key,
+        )
+    return reply(
+        request,
+        {
+            "status": "ok",
+            "id": posted.message.id,
+            "timestamp": format_us(posted.message.created_us),
+        },
+        201,
+    )

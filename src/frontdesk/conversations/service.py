@@ -1,0 +1,243 @@
+"""Use cases on conversations. `post_message` is the only way a message is stored."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.conversations import queries
+from frontdesk.conversations.serialize import agent_message, widget_message
+from frontdesk.db import queue_event
+from frontdesk.errors import AppError
+from frontdesk.events.bus import Event
+from frontdesk.kit.clock import now_us
+from frontdesk.kit.tokens import new_token
+from frontdesk.models import Account, Attachment, Contact, Conversation, IdempotencyKey, Message
+
+IDEMPOTENCY_WINDOW_US = 24 * 3600 * 1_000_000
+CONVERSATION_EXISTS = "A conversation with this visitor token already exists"
+
+
+@dataclass(frozen=True, slots=True)
+class NewAttachment:
+    """A file already in the store, to be attached to the message being posted."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    storage_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    message: Message
+    attachments: tuple[Attachment, ...]
+    replayed: bool = False  # an Idempotency-Key seen before: nothing new was stored
+
+
+def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
+async def lock_conversation(session: AsyncSession, conversation_id: int) -> Conversation:
+    """Lock the conversation row for this transaction.
+
+    PostgreSQL: SELECT … FOR UPDATE. SQLite: the write transaction began IMMEDIATE and
+    already holds the database's write lock, so a plain read is enough.
+    """
+    query = (
+        select(Conversation)
+        .where(Conversation.id == conversation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    conversation = await session.scalar(query)
+    if conversation is None:
+        raise AppError(404, "Conversation not found")
+    return conversation
+
+
+async def post_message(
+    session: AsyncSession,
+    conversation_id: int,
+    *,
+    direction: str,
+    body: str,
+    author: str,
+    agent_id: int | None = None,
+    private: bool = False,
+    attachments: Sequence[NewAttachment] = (),
+    idempotency_key: str | None = None,
+) -> Posted:
+    """Store one message; every message of every source comes through here.
+
+    Invariant: under the conversation's row lock, the message gets a timestamp strictly
+    after the conversation's newest (max(now, last + 1 µs)) and its events are published
+    only after commit, so a reader polling with `since` never misses or repeats one.
+    """
+    conversation = await lock_conversation(session, conversation_id)
+    now = now_us()
+    if idempotency_key is not None:
+        replay = await _replay(session, conversation.id, idempotency_key, now)
+        if replay is not None:
+            return replay
+
+    created_us = max(now, conversation.last_message_us + 1)
+    message = Message(
+        conversation_id=conversation.id,
+        direction=direction,
+        body=body,
+        author=author,
+        agent_id=agent_id,
+        private=private,
+        created_us=created_us,
+    )
+    session.add(message)
+    await session.flush()
+    stored = tuple(
+        Attachment(message_id=message.id, created_us=created_us, **asdict(item))
+        for item in attachments
+    )
+    session.add_all(stored)
+    if idempotency_key is not None:
+        session.add(
+            IdempotencyKey(
+                conversation_id=conversation.id,
+                key=idempotency_key,
+                message_id=message.id,
+                created_us=now,
+            )
+        )
+    reopened = direction == "inbound" and conversation.status == "closed"
+    conversation.last_message_us = created_us
+    conversation.last_message_id = message.id
+    conversation.last_activity_us = created_us
+    conversation.updated_us = created_us
+    if reopened:
+        conversation.status = "open"
+    await session.flush()
+
+    queue_event(
+        session,
+        Event(
+            account_id=conversation.account_id,
+            type="message.created",
+            ts_us=created_us,
+            conversation_id=conversation.id,
+            visitor_token=conversation.visitor_token,
+            data={
+                "conversation_id": conversation.id,
+                "message": agent_message(message, conversation.id, stored),
+            },
+            public=None if private else widget_message(message, conversation.visitor_token, stored),
+        ),
+    )
+    if reopened:
+        await queue_conversation_event(session, conversation, "conversation.updated")
+    return Posted(message, stored)
+
+
+async def _replay(session: AsyncSession, conversation_id: int, key: str, now: int) -> Posted | None:
+    row = await session.scalar(
+        select(IdempotencyKey).where(
+            IdempotencyKey.conversation_id == conversation_id, IdempotencyKey.key == key
+        )
+    )
+    if row is None:
+        return None
+    if row.created_us < now - IDEMPOTENCY_WINDOW_US:
+        await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row.id))
+        await session.flush()
+        return None
+    message = await session.get(Message, row.message_id)
+    if message is None:  # pragma: no cover - cascades delete the key with its message
+        return None
+    return Posted(message, (), replayed=True)
+
+
+async def queue_conversation_event(
+    session: AsyncSession, conversation: Conversation, event_type: str, at: int | None = None
+) -> None:
+    view = await queries.conversation_view(session, conversation)
+    event = Event(
+        account_id=conversation.account_id,
+        type=event_type,
+        ts_us=conversation.updated_us,
+        conversation_id=conversation.id,
+        data=view,
+    )
+    queue_event(session, event, at=at)
+
+
+async def upsert_contact(session: AsyncSession, account_id: int, name: str, email: str) -> Contact:
+    """The account's contact for this email (any case), created or renamed to `name`."""
+    now = now_us()
+    insert = _insert(session)
+    await session.execute(
+        insert(Contact)
+        .values(
+            account_id=account_id, name=name, email=email, email_lower=email.lower(), created_us=now
+        )
+        .on_conflict_do_nothing(index_elements=["account_id", "email_lower"])
+    )
+    contact = await session.scalar(
+        select(Contact)
+        .where(Contact.account_id == account_id, Contact.email_lower == email.lower())
+        .execution_options(populate_existing=True)
+    )
+    assert contact is not None  # inserted above or already there
+    contact.name = name
+    return contact
+
+
+async def create_conversation(
+    session: AsyncSession,
+    account: Account,
+    *,
+    name: str,
+    email: str,
+    message: str,
+    visitor_token: str,
+) -> tuple[Conversation, str | None]:
+    """A new conversation with its first message and the auto-reply; 409 if the token is taken.
+
+    The unique (account, visitor_token) index decides races: exactly one insert wins.
+    """
+    contact = await upsert_contact(session, account.id, name, email)
+    now = now_us()
+    insert = _insert(session)
+    conversation_id = await session.scalar(
+        insert(Conversation)
+        .values(
+            account_id=account.id,
+            contact_id=contact.id,
+            visitor_token=visitor_token,
+            conversation_token=new_token(32),
+            status="open",
+            created_us=now,
+            updated_us=now,
+            last_message_us=0,
+            last_activity_us=now,
+        )
+        .on_conflict_do_nothing(index_elements=["account_id", "visitor_token"])
+        .returning(Conversation.id)
+    )
+    if conversation_id is None:
+        raise AppError(409, CONVERSATION_EXISTS)
+    first_event = len(session.info["events"])
+    await post_message(session, conversation_id, direction="inbound", body=message, author=name)
+    conversation = await lock_conversation(session, conversation_id)
+    # Listeners hear of the conversation before its first message.
+    await queue_conversation_event(session, conversation, "conversation.created", at=first_event)
+    auto_reply = account.auto_reply
+    if auto_reply:
+        await post_message(
+            session, conversation_id, direction="outbound", body=auto_reply, author=account.bot_name
+        )
+    return conversation, auto_reply or None

@@ -1,0 +1,1 @@
+"""Events: what changed, published only after the commit that made it true."""

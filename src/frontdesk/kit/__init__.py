@@ -1,0 +1,1 @@
+"""Small shared helpers, each module named by its purpose."""

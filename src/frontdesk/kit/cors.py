@@ -1,0 +1,54 @@
+"""CORS for the widget API: any site may call it; the origin allow-list is checked per account.
+
+Preflights are answered here, before routing or authentication, because a browser can't
+attach the site key to them.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ALLOW_METHODS = "GET, POST, OPTIONS"
+ALLOW_HEADERS = "Content-Type, X-Api-Key, Idempotency-Key, Last-Event-ID"
+EXPOSE_HEADERS = (
+    "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, "
+    "Content-Disposition, Content-Length"
+)
+
+
+class ChatCORSMiddleware:
+    def __init__(self, app: ASGIApp, prefix: str = "/api/v1/chat"):
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or not (
+            path == self.prefix or path.startswith(self.prefix + "/")
+        ):
+            await self.app(scope, receive, send)
+            return
+        origin = Headers(scope=scope).get("origin")
+        if scope["method"] == "OPTIONS":
+            headers = [
+                (b"access-control-allow-origin", (origin or "*").encode("latin-1")),
+                (b"access-control-allow-methods", ALLOW_METHODS.encode()),
+                (b"access-control-allow-headers", ALLOW_HEADERS.encode()),
+                (b"access-control-max-age", b"86400"),
+                (b"vary", b"Origin"),
+                (b"content-length", b"0"),
+            ]
+            await send({"type": "http.response.start", "status": 204, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Access-Control-Allow-Origin"] = origin or "*"
+                headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
+                headers.append("Vary", "Origin")
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)

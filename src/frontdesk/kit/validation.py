@@ -1,0 +1,24 @@
+"""Syntax checks shared by the widget and the agent API."""
+
+from __future__ import annotations
+
+import re
+
+from email_validator import EmailNotValidError, validate_email
+
+VISITOR_TOKEN = re.compile(r"^[A-Za-z0-9\-_.:]{16,128}$")
+COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+
+
+def normalized_email(value: str) -> str | None:
+    """The address if its syntax is valid (no DNS look-up), else None."""
+    if len(value) > 320:
+        return None
+    try:
+        return validate_email(
+            value, check_deliverability=False, globally_deliverable=False
+        ).normalized
+    except EmailNotValidError:
+        return None
+

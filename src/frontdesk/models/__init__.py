@@ -1,0 +1,20 @@
+"""ORM tables, one file per concept; importing this registers them all on one metadata."""
+
+from frontdesk.models.account import Account
+from frontdesk.models.agent import Agent, AgentToken
+from frontdesk.models.base import Base
+from frontdesk.models.contact import Contact
+from frontdesk.models.conversation import Conversation
+from frontdesk.models.message import Attachment, IdempotencyKey, Message
+
+__all__ = [
+    "Account",
+    "Agent",
+    "AgentToken",
+    "Attachment",
+    "Base",
+    "Contact",
+    "Conversation",
+    "IdempotencyKey",
+    "Message",
+]

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from frontdesk.models.base import Base, Micros
+
+DEFAULT_GREETING = "Hi there! How can we help?"
+DEFAULT_AUTO_REPLY = "Thanks for reaching out! We'll get back to you soon."
+DEFAULT_BOT_NAME = "Support"
+DEFAULT_COLOR = "#2563eb"
+DEFAULT_RATE_LIMITS = {
+    "config": 60,
+    "create_conversation": 5,
+    "get_messages": 60,
+    "send_message": 20,
+    "download_file": 60,
+}
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    site_key: Mapped[str] = mapped_column(String(64), unique=True)
+    greeting: Mapped[str] = mapped_column(Text, default=DEFAULT_GREETING)
+    auto_reply: Mapped[str | None] = mapped_column(Text, default=DEFAULT_AUTO_REPLY)
+    bot_name: Mapped[str] = mapped_column(String(255), default=DEFAULT_BOT_NAME)
+    # None: the widget header shows the account name.
+    title: Mapped[str | None] = mapped_column(String(255), default=None)
+    color: Mapped[str] = mapped_column(String(7), default=DEFAULT_COLOR)
+    allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Only the overrides an admin made; defaults fill the rest when read.
+    rate_limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_us: Mapped[int] = mapped_column(Micros)
+
+    def effective_rate_limits(self) -> dict[str, int]:
+        limits = dict(DEFAULT_RATE_LIMITS)
+        limits.update({k: int(v) for k, v in (self.rate_limits or {}).items() if k in limits})
+        return limits
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.name

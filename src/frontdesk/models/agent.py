@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from frontdesk.models.base import Base, Micros
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    # Stored lower-cased: one agent per address across the whole server.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # "admin" | "agent"
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_us: Mapped[int] = mapped_column(Micros)
+
+
+class AgentToken(Base):
+    """An API token or inbox session; only its SHA-256 is kept."""
+
+    __tablename__ = "agent_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "api" | "session"
+    created_us: Mapped[int] = mapped_column(Micros)

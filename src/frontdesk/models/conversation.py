@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from frontdesk.models.base import Base, Micros
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("account_id", "visitor_token"),
+        # The inbox list: one account, one status, newest activity first.
+        Index("ix_conversations_list", "account_id", "status", "last_activity_us", "id"),
+        Index("ix_conversations_all", "account_id", "last_activity_us", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    visitor_token: Mapped[str] = mapped_column(String(128))
+    conversation_token: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # "open" | "closed"
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), index=True
+    )
+    created_us: Mapped[int] = mapped_column(Micros)
+    updated_us: Mapped[int] = mapped_column(Micros)
+    # Timestamp of the newest message: the next one must be strictly later.
+    last_message_us: Mapped[int] = mapped_column(Micros, default=0)
+    last_message_id: Mapped[int | None] = mapped_column(default=None)
+    last_activity_us: Mapped[int] = mapped_column(Micros)

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from frontdesk.models.base import Base, Micros
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        # Polling with `since` reads this index; unique because timestamps strictly increase.
+        UniqueConstraint("conversation_id", "created_us"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    direction: Mapped[str] = mapped_column(String(16))  # "inbound" | "outbound"
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(255))
+    agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), index=True
+    )
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_us: Mapped[int] = mapped_column(Micros)
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    created_us: Mapped[int] = mapped_column(Micros)
+
+
+class IdempotencyKey(Base):
+    """A client's Idempotency-Key, remembered for 24 hours per conversation."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "key"),
+        Index("ix_idempotency_keys_created", "created_us"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    key: Mapped[str] = mapped_column(String(128))
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    created_us: Mapped[int] = mapped_column(Micros)

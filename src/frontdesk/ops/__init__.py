@@ -1,0 +1,1 @@
+"""Operating Frontdesk: health, readiness, metrics."""

@@ -1,0 +1,37 @@
+"""Health, readiness and metrics endpoints for load balancers and Prometheus."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from frontdesk.kit.json_response import JSON
+from frontdesk.runtime import runtime
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="The process is running")
+async def healthz() -> JSON:
+    return JSON({"status": "ok"})
+
+
+@router.get("/readyz", summary="The database (and Redis, if configured) answer")
+async def readyz(request: Request) -> JSON:
+    rt = runtime(request)
+    checks = {"database": rt.db.ping, "events": rt.bus.ping, "rate_limits": rt.limiter.ping}
+    failed = []
+    for name, check in checks.items():
+        try:
+            await check()
+        except Exception:
+            failed.append(name)
+    if failed:
+        return JSON({"status": "unavailable", "failing": failed}, status_code=503)
+    return JSON({"status": "ok"})
+
+
+@router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    return Response(runtime(request).metrics.render(), media_type="text/plain; version=0.0.4")

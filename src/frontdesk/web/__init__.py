@@ -1,0 +1,1 @@
+"""What people see: the widget script, the demo page and the inbox."""

@@ -1,0 +1,7 @@
+"""Pages and static files: /widget.js, /demo, /inbox."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
