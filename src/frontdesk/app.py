@@ -20,6 +20,7 @@ from frontdesk.agents import routes as agent_routes
 from frontdesk.config import Settings
 from frontdesk.conversations import agent_routes as conversation_routes
 from frontdesk.conversations import chat_routes
+from frontdesk.files import routes as file_routes
 from frontdesk.errors import METHOD_NOT_ALLOWED, NOT_FOUND, AppError, error_response
 from frontdesk.kit.cors import ChatCORSMiddleware
 from frontdesk.ops import routes as ops_routes
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         agent_routes.router,
         conversation_routes.router,
         settings_routes.router,
+        file_routes.router,
         web_routes.router,
     ):
         app.include_router(router)

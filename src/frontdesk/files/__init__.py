@@ -1,0 +1,1 @@
+"""Attachments: the file store, uploads and safe downloads."""

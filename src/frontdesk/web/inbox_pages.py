@@ -1,0 +1,7 @@
+"""/inbox: the agents' web app (sign-in, session cookie, pages)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)

@@ -1,0 +1,7 @@
+"""/widget.js and the /demo page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
