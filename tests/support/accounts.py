@@ -84,3 +84,27 @@ async def start_conversation(
     response = await client.post("/api/v1/chat/conversations", json=body, headers=account.widget)
     assert response.status_code == 201, response.text
     return token
+
+
+async def make_account_in(database_url: str, name: str = "Acme") -> TestAccount:
+    """An account made through a Database of its own: for apps running in another thread."""
+    from frontdesk.db import Database
+
+    db = Database(database_url)
+    try:
+        email = f"admin-{uuid.uuid4().hex[:10]}@example.com"
+        password = "correct horse battery"
+        async with db.write() as session:
+            created = await create_account(
+                session, name=name, admin_email=email, admin_password=password, admin_name="Ada"
+            )
+        return TestAccount(
+            id=created.account.id,
+            site_key=created.account.site_key,
+            admin_id=created.admin.id,
+            admin_email=email,
+            admin_password=password,
+            admin_token=created.api_token,
+        )
+    finally:
+        await db.dispose()

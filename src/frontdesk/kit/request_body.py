@@ -35,7 +35,8 @@ async def read_fields(request: Request) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         try:
-            form = await request.form(max_files=0, max_fields=100)
+            # File parts are ignored here (uploads have their own routes), not an error.
+            form = await request.form(max_files=10, max_fields=100)
         except Exception as exc:  # the parser's errors are all "this is not a form"
             raise AppError(400, MALFORMED) from exc
         fields: dict[str, Any] = {}

@@ -16,9 +16,10 @@ def normalized_email(value: str) -> str | None:
     if len(value) > 320:
         return None
     try:
-        return validate_email(
-            value, check_deliverability=False, globally_deliverable=False
-        ).normalized
+        # Syntax only: reserved names such as example.com or shop.test are fine...
+        result = validate_email(value, check_deliverability=False, globally_deliverable=False)
     except EmailNotValidError:
         return None
+    # ...but a dotless domain ("jane@gmail") is almost always a typo on a chat form.
+    return result.normalized if "." in result.domain else None
 

@@ -1,0 +1,138 @@
+"""Site key, CORS, origins and the shared error conventions of the widget API."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.accounts import start_conversation
+
+CONFIG = "/api/v1/chat/config"
+INVALID_KEY = {"error": "Invalid site key"}
+
+
+async def test_config(client, account):
+    response = await client.get(CONFIG, headers=account.widget)
+    assert response.status_code == 200
+    assert response.json() == {
+        "greeting": "Hi there! How can we help?",
+        "title": "Acme",
+        "color": "#2563eb",
+    }
+    assert response.headers["content-type"].startswith("application/json")
+
+
+async def test_site_key_as_query_parameter(client, account):
+    response = await client.get(CONFIG, params={"site_key": account.site_key})
+    assert response.status_code == 200
+
+
+async def test_header_wins_over_query(client, account, other_account):
+    response = await client.get(
+        CONFIG, params={"site_key": "fd_bogus"}, headers=account.widget
+    )
+    assert response.status_code == 200
+    response = await client.get(
+        CONFIG, params={"site_key": account.site_key}, headers={"X-Api-Key": "fd_bogus"}
+    )
+    assert (response.status_code, response.json()) == (401, INVALID_KEY)
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Api-Key": ""}, {"X-Api-Key": "fd_unknown"}])
+async def test_missing_or_unknown_key(client, headers):
+    for method, url in (
+        ("GET", CONFIG),
+        ("POST", "/api/v1/chat/conversations"),
+        ("GET", "/api/v1/chat/conversations/abcdefghijklmnop/messages"),
+        ("POST", "/api/v1/chat/conversations/abcdefghijklmnop/messages"),
+    ):
+        response = await client.request(method, url, headers=headers, json={})
+        assert (response.status_code, response.json()) == (401, INVALID_KEY)
+        assert "x-ratelimit-limit" not in response.headers  # 401s count against nothing
+
+
+async def test_rotated_key_stops_at_once(client, account):
+    rotated = await client.post("/api/v1/agent/settings/site-key", headers=account.admin)
+    assert rotated.status_code == 200
+    new_key = rotated.json()["site_key"]
+    assert new_key != account.site_key
+    old = await client.get(CONFIG, headers=account.widget)
+    assert (old.status_code, old.json()) == (401, INVALID_KEY)
+    assert (await client.get(CONFIG, headers={"X-Api-Key": new_key})).status_code == 200
+
+
+async def test_preflight_answers_any_origin_without_key(client):
+    response = await client.options(
+        "/api/v1/chat/conversations/whatever/messages",
+        headers={
+            "Origin": "https://shop.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, x-api-key, idempotency-key",
+        },
+    )
+    assert response.status_code == 204
+    assert response.headers["access-control-allow-origin"] == "https://shop.example.com"
+    allowed = {h.strip().lower() for h in response.headers["access-control-allow-headers"].split(",")}
+    assert {"content-type", "x-api-key", "idempotency-key", "last-event-id"} <= allowed
+    assert "POST" in response.headers["access-control-allow-methods"]
+    assert int(response.headers["access-control-max-age"]) > 0
+    assert "access-control-allow-credentials" not in response.headers
+
+
+async def test_actual_responses_carry_cors_headers(client, account):
+    response = await client.get(CONFIG, headers={**account.widget, "Origin": "https://a.example"})
+    assert response.headers["access-control-allow-origin"] == "https://a.example"
+    exposed = response.headers["access-control-expose-headers"]
+    for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"):
+        assert name in exposed
+    assert "access-control-allow-credentials" not in response.headers
+
+
+async def test_allowed_origins(client, account):
+    patched = await client.patch(
+        "/api/v1/agent/settings",
+        json={"allowed_origins": ["https://shop.example.com"]},
+        headers=account.admin,
+    )
+    assert patched.status_code == 200
+    ok = await client.get(CONFIG, headers={**account.widget, "Origin": "https://shop.example.com"})
+    assert ok.status_code == 200
+    denied = await client.get(CONFIG, headers={**account.widget, "Origin": "https://evil.example"})
+    assert (denied.status_code, denied.json()) == (403, {"error": "Origin not allowed"})
+    assert "x-ratelimit-limit" not in denied.headers  # refused before counting
+    no_origin = await client.get(CONFIG, headers=account.widget)  # curl, a server
+    assert no_origin.status_code == 200
+    wrong_key = await client.get(
+        CONFIG, headers={"X-Api-Key": "nope", "Origin": "https://evil.example"}
+    )
+    assert wrong_key.status_code == 401  # the key is checked first
+
+
+async def test_malformed_json_is_400(client, account):
+    for raw in (b"{not json", b"[1, 2]", b'"text"', b"42", b"\xff\xfe"):
+        response = await client.post(
+            "/api/v1/chat/conversations",
+            content=raw,
+            headers={**account.widget, "Content-Type": "application/json"},
+        )
+        assert (response.status_code, response.json()) == (400, {"error": "Malformed request body"})
+
+
+async def test_body_over_one_mebibyte_is_413(client, account):
+    token = await start_conversation(client, account)
+    url = f"/api/v1/chat/conversations/{token}/messages"
+    padding = " " * (1024 * 1024 - len('{"message": "x", "p": ""}'))
+    at_limit = '{"message": "x", "p": "' + padding + '"}'
+    assert len(at_limit.encode()) == 1024 * 1024
+    ok = await client.post(url, content=at_limit, headers={**account.widget, "Content-Type": "application/json"})
+    assert ok.status_code == 201
+    over = at_limit[:-2] + ' "}'
+    response = await client.post(url, content=over, headers={**account.widget, "Content-Type": "application/json"})
+    assert (response.status_code, response.json()) == (413, {"error": "Request body too large"})
+
+
+async def test_unknown_route_and_wrong_method(client, account):
+    missing = await client.get("/api/v1/chat/nothing-here", headers=account.widget)
+    assert (missing.status_code, missing.json()) == (404, {"error": "Not found"})
+    wrong = await client.put(CONFIG, headers=account.widget)
+    assert (wrong.status_code, wrong.json()) == (405, {"error": "Method not allowed"})
+    assert (await client.get("/definitely/not")).json() == {"error": "Not found"}

@@ -1,0 +1,147 @@
+"""Per-endpoint moving-window limits, keyed by account, client address and visitor_token."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from frontdesk.app import create_app
+from tests.conftest import make_settings
+from tests.support.accounts import make_account, start_conversation, visitor_token
+
+CREATE = "/api/v1/chat/conversations"
+
+
+def create_body() -> dict[str, str]:
+    return {"name": "Jo", "email": "jo@example.com", "message": "hi", "visitor_token": visitor_token()}
+
+
+async def test_sixth_create_in_a_minute_is_429(client, account):
+    answers = [await client.post(CREATE, json=create_body(), headers=account.widget) for _ in range(6)]
+    assert [a.status_code for a in answers] == [201] * 5 + [429]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["4", "3", "2", "1", "0", "0"]
+    for answer in answers:
+        assert answer.headers["X-RateLimit-Limit"] == "5"
+        assert 0 < int(answer.headers["X-RateLimit-Reset"]) <= 60
+    limited = answers[-1]
+    assert limited.json() == {"error": "Rate limit exceeded"}
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+
+
+async def test_errors_after_the_key_are_counted(client, account):
+    bad = await client.post(CREATE, json={}, headers=account.widget)
+    assert bad.status_code == 422
+    assert bad.headers["X-RateLimit-Remaining"] == "4"
+
+
+async def test_forged_forwarded_for_from_untrusted_peer_changes_nothing(client, account):
+    for i in range(5):
+        forged = {**account.widget, "X-Forwarded-For": f"198.51.100.{i}"}
+        assert (await client.post(CREATE, json=create_body(), headers=forged)).status_code == 201
+    forged = {**account.widget, "X-Forwarded-For": "198.51.100.99"}
+    assert (await client.post(CREATE, json=create_body(), headers=forged)).status_code == 429
+
+
+async def test_trusted_proxy_forwarded_for_separates_clients(tmp_path, database_url):
+    settings = make_settings(tmp_path, database_url, trusted_proxies="203.0.113.0/24, 10.0.0.1")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        account = await make_account(app)
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            async def create(forwarded: str) -> int:
+                headers = {**account.widget, "X-Forwarded-For": forwarded}
+                return (await client.post(CREATE, json=create_body(), headers=headers)).status_code
+
+            # Right-most untrusted hop is the client; a spoofed left part is ignored.
+            assert [await create(f"1.1.1.1, 192.0.2.{i}, 10.0.0.1") for i in range(6)] == [201] * 6
+            assert [await create(f"9.9.9.{i}, 192.0.2.50") for i in range(5)] == [201] * 5
+            assert await create("9.9.9.99, 192.0.2.50") == 429
+
+
+async def test_preflight_costs_nothing(client, account):
+    for _ in range(10):
+        preflight = await client.options(
+            CREATE, headers={"Origin": "https://a.example", "Access-Control-Request-Method": "POST"}
+        )
+        assert preflight.status_code == 204
+        assert "x-ratelimit-remaining" not in preflight.headers
+    first = await client.post(CREATE, json=create_body(), headers=account.widget)
+    assert first.headers["X-RateLimit-Remaining"] == "4"
+
+
+async def test_raised_limit_applies_to_the_next_request(client, account):
+    for _ in range(5):
+        await client.post(CREATE, json=create_body(), headers=account.widget)
+    assert (await client.post(CREATE, json=create_body(), headers=account.widget)).status_code == 429
+    raised = await client.patch(
+        "/api/v1/agent/settings", json={"rate_limits": {"create_conversation": 7}}, headers=account.admin
+    )
+    assert raised.json()["rate_limits"]["create_conversation"] == 7
+    response = await client.post(CREATE, json=create_body(), headers=account.widget)
+    assert response.status_code == 201
+    assert response.headers["X-RateLimit-Limit"] == "7"
+
+
+async def test_lowered_limit_keeps_counting_the_same_window(client, account):
+    for _ in range(3):
+        await client.post(CREATE, json=create_body(), headers=account.widget)
+    await client.patch(
+        "/api/v1/agent/settings", json={"rate_limits": {"create_conversation": 3}}, headers=account.admin
+    )
+    assert (await client.post(CREATE, json=create_body(), headers=account.widget)).status_code == 429
+
+
+async def test_limits_are_per_account(client, account, other_account):
+    for _ in range(5):
+        await client.post(CREATE, json=create_body(), headers=account.widget)
+    assert (await client.post(CREATE, json=create_body(), headers=other_account.widget)).status_code == 201
+
+
+async def test_conversation_routes_are_keyed_per_visitor_token(client, account):
+    await client.patch(
+        "/api/v1/agent/settings", json={"rate_limits": {"get_messages": 2}}, headers=account.admin
+    )
+    one = await start_conversation(client, account)
+    two = await start_conversation(client, account)
+
+    async def poll(token: str) -> int:
+        url = f"/api/v1/chat/conversations/{token}/messages"
+        return (await client.get(url, headers=account.widget)).status_code
+
+    assert [await poll(one) for _ in range(3)] == [200, 200, 429]
+    assert await poll(two) == 200  # another visitor behind the same address
+
+
+async def test_every_endpoint_has_its_own_default(client, account):
+    token = await start_conversation(client, account)
+    expected = {
+        ("GET", "/api/v1/chat/config"): "60",
+        ("GET", f"/api/v1/chat/conversations/{token}/messages"): "60",
+        ("POST", f"/api/v1/chat/conversations/{token}/messages"): "20",
+    }
+    for (method, url), limit in expected.items():
+        response = await client.request(method, url, json={"message": "x"}, headers=account.widget)
+        assert response.headers["X-RateLimit-Limit"] == limit
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [(1, 200), (1_000_000, 200), (0, 422), (1_000_001, 422), (-5, 422), (2.5, 422), ("10", 422),
+     (True, 422), (None, 422)],
+)
+async def test_limit_values(client, account, value, status):
+    response = await client.patch(
+        "/api/v1/agent/settings", json={"rate_limits": {"config": value}}, headers=account.admin
+    )
+    assert response.status_code == status
+    if status == 422:
+        assert response.json() == {"error": "Rate limits must be whole numbers from 1 to 1000000"}
+    else:
+        assert response.json()["rate_limits"]["config"] == value
+
+
+async def test_limit_of_one(client, account):
+    await client.patch("/api/v1/agent/settings", json={"rate_limits": {"config": 1}}, headers=account.admin)
+    codes = [(await client.get("/api/v1/chat/config", headers=account.widget)).status_code for _ in range(2)]
+    assert codes == [200, 429]
