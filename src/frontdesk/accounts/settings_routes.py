@@ -14,7 +14,7 @@ from frontdesk.errors import AppError
 from frontdesk.events.bus import Event
 from frontdesk.kit.clock import now_us
 from frontdesk.kit.json_response import JSON
-from frontdesk.kit.request_body import read_fields
+from frontdesk.kit.request_body import read_fields, without_nul
 from frontdesk.kit.validation import COLOR, ORIGIN
 from frontdesk.models import Account
 from frontdesk.models.account import DEFAULT_RATE_LIMITS
@@ -45,7 +45,7 @@ def _text(value: Any, field: str, *, limit: int, required: bool) -> str | None:
         return None
     if not isinstance(value, str):
         raise AppError(422, f"{field} must be text")
-    value = value.strip()
+    value = without_nul(value).strip()
     if required and not value:
         raise AppError(422, f"{field} is required")
     if len(value) > limit:

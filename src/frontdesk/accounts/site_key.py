@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 
 from frontdesk.accounts.service import account_by_site_key
@@ -13,6 +15,7 @@ from frontdesk.runtime import runtime
 INVALID_SITE_KEY = "Invalid site key"
 ORIGIN_NOT_ALLOWED = "Origin not allowed"
 RATE_LIMITED = "Rate limit exceeded"
+SITE_KEY_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 
 
 def origin_allowed(account: Account, origin: str | None) -> bool:
@@ -26,7 +29,8 @@ async def chat_guard(request: Request, endpoint: str, visitor_token: str | None 
     """Authenticate and count a widget request; its rate headers go on whatever answers it."""
     rt = runtime(request)
     site_key = request.headers.get("x-api-key") or request.query_params.get("site_key")
-    if not site_key:
+    # Keys are URL-safe base64; anything else is refused before it reaches a query.
+    if not site_key or not SITE_KEY_SHAPE.match(site_key):
         raise AppError(401, INVALID_SITE_KEY)
     async with rt.db.read() as session:
         account = await account_by_site_key(session, site_key)

@@ -49,7 +49,9 @@ async def create_agent(
 
 
 async def agent_by_password(session: AsyncSession, email: str, password: str) -> Agent | None:
-    agent = await session.scalar(select(Agent).where(Agent.email == email.strip().lower()))
+    email = email.strip().lower()
+    # NUL can't be in a stored address, and PostgreSQL refuses to even compare it.
+    agent = None if "\x00" in email else await session.scalar(select(Agent).where(Agent.email == email))
     if not verify_password(agent.password_hash if agent else None, password):
         return None
     return agent

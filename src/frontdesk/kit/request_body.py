@@ -55,11 +55,15 @@ async def read_fields(request: Request) -> dict[str, Any]:
     return parsed
 
 
+def without_nul(text: str) -> str:
+    """PostgreSQL can't store or compare NUL in text; keep a visible mark instead of failing."""
+    return text.replace("\x00", "\ufffd")
+
+
 def text_field(fields: dict[str, Any], name: str) -> str | None:
     """The trimmed string value, or None when missing, not a string, or blank."""
     value = fields.get(name)
     if not isinstance(value, str):
         return None
-    # PostgreSQL can't store NUL in text; keep a visible mark instead of failing.
-    value = value.replace("\x00", "\ufffd").strip()
+    value = without_nul(value).strip()
     return value or None

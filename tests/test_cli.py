@@ -1,0 +1,148 @@
+"""The `frontdesk` command as an operator runs it: real processes, real output."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.live_server import free_port
+
+
+def run(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "frontdesk", *args],
+        env=env, capture_output=True, text=True, timeout=timeout, check=False,
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
+    clean["FRONTDESK_DATA_DIR"] = str(tmp_path / "data")
+    return clean
+
+
+def test_account_create_json_prints_exactly_one_object(env):
+    result = run(["account", "create", "--name", "Shop", "--admin-email", "Owner@Example.com", "--json"], env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"account_id", "site_key", "admin_email", "admin_password", "api_token"}
+    assert data["admin_email"] == "owner@example.com" and len(data["admin_password"]) >= 10
+    again = run(["account", "create", "--name", "Two", "--admin-email", "two@example.com",
+                 "--admin-password", "a-fine-password", "--json"], env)
+    second = json.loads(again.stdout)
+    assert second["admin_password"] == "a-fine-password" and second["account_id"] != data["account_id"]
+
+
+def test_account_create_with_taken_email_is_one_line(env):
+    args = ["account", "create", "--name", "Shop", "--admin-email", "same@example.com"]
+    assert run(args, env).returncode == 0
+    result = run(args, env)
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0 and "already exists" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ({"FRONTDESK_DATABASE_URL": "mysql://nope"}, "FRONTDESK_DATABASE_URL"),
+        ({"FRONTDESK_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}, "Can't open the database"),
+        ({"FRONTDESK_DATA_DIR": "/proc/frontdesk-cannot-write-here"}, "not writable"),
+        ({"FRONTDESK_MAX_UPLOAD_BYTES": "lots"}, "FRONTDESK_MAX_UPLOAD_BYTES"),
+    ],
+)
+def test_operator_mistakes_are_one_clear_line(env, setting, expected):
+    result = run(["db", "upgrade"], {**env, **setting})
+    assert result.returncode != 0
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_db_upgrade_is_idempotent(env):
+    assert run(["db", "upgrade"], env).returncode == 0
+    assert run(["db", "upgrade"], env).returncode == 0
+
+
+def test_serve_refuses_a_port_in_use(env):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run(["serve", "--port", str(port)], env, timeout=30)
+    assert result.returncode != 0
+    assert f"Port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_workers_need_redis(env):
+    result = run(["serve", "--workers", "2", "--port", str(free_port())], env)
+    assert result.returncode != 0 and "FRONTDESK_REDIS_URL" in result.stderr
+
+
+def test_serve_sets_up_and_prints_a_working_site_key(env):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        lines = []
+        assert process.stdout is not None
+        while not any("demo page" in line for line in lines):
+            line = process.stdout.readline()
+            assert line, "serve stopped before printing its links"
+            lines.append(line)
+        output = "".join(lines)
+        site_key = re.search(r"site key:\s+(\S+)", output).group(1)  # type: ignore[union-attr]
+        email = re.search(r"admin:\s+(\S+)", output).group(1)  # type: ignore[union-attr]
+        password = re.search(r"password:\s+(\S+)", output).group(1)  # type: ignore[union-attr]
+        assert f"http://127.0.0.1:{port}/inbox" in output and f"http://127.0.0.1:{port}/demo" in output
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                config = httpx.get(f"{base}/api/v1/chat/config", headers={"X-Api-Key": site_key})
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert config.status_code == 200
+        login = httpx.post(f"{base}/api/v1/agent/login", json={"email": email, "password": password})
+        assert login.status_code == 200
+        # uvicorn's own X-Forwarded-For handling is off: a forged header changes no bucket.
+        for i in range(5):
+            body = {"name": "A", "email": "a@example.com", "message": "m", "visitor_token": f"visitor-token-{i:06d}"}
+            forged = {"X-Api-Key": site_key, "X-Forwarded-For": f"198.51.100.{i}"}
+            assert httpx.post(f"{base}/api/v1/chat/conversations", json=body, headers=forged).status_code == 201
+        body = {"name": "A", "email": "a@example.com", "message": "m", "visitor_token": "visitor-token-last"}
+        forged = {"X-Api-Key": site_key, "X-Forwarded-For": "198.51.100.77"}
+        assert httpx.post(f"{base}/api/v1/chat/conversations", json=body, headers=forged).status_code == 429
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+    # uvicorn re-raises SIGTERM after a clean shutdown, as the default handler would.
+    assert process.returncode in (0, -signal.SIGTERM)
+    # A second start on the same data sets nothing up again.
+    second = subprocess.Popen(
+        [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert second.stdout is not None
+        first_line = second.stdout.readline()
+        assert "site key" not in first_line and "set up" not in first_line
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=15)

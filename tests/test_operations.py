@@ -1,0 +1,62 @@
+"""Health, readiness, metrics and the OpenAPI description."""
+
+from __future__ import annotations
+
+from frontdesk.app import create_app
+from tests.conftest import make_settings
+from tests.support.accounts import start_conversation
+
+
+async def test_healthz(client):
+    response = await client.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+async def test_readyz_when_the_database_answers(client):
+    response = await client.get("/readyz")
+    assert (response.status_code, response.json()["status"]) == (200, "ok")
+
+
+async def test_readyz_is_503_when_the_database_is_gone(tmp_path):
+    # A database file in a directory that doesn't exist can't be opened.
+    app = create_app(make_settings(tmp_path, f"sqlite:///{tmp_path}/missing/dir/x.db"))
+    import httpx
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert "database" in response.json()["failing"]
+
+
+async def test_metrics_count_requests_by_route_and_rate_limits(client, account):
+    token = await start_conversation(client, account)
+    await client.patch("/api/v1/agent/settings", json={"rate_limits": {"config": 1}}, headers=account.admin)
+    for _ in range(2):
+        await client.get("/api/v1/chat/config", headers=account.widget)
+    text = (await client.get("/metrics")).text
+    assert 'route="/api/v1/chat/config",status="429"' in text
+    assert 'frontdesk_rate_limited_requests_total{endpoint="config"} 1.0' in text
+    assert "frontdesk_http_request_duration_seconds_bucket" in text
+    assert "frontdesk_open_event_streams" in text
+    assert token not in text  # route templates, never visitor tokens
+
+
+async def test_openapi_describes_both_apis(client):
+    schema = (await client.get("/openapi.json")).json()
+    paths = schema["paths"]
+    for path in (
+        "/api/v1/chat/config",
+        "/api/v1/chat/conversations",
+        "/api/v1/chat/conversations/{visitor_token}/messages",
+        "/api/v1/agent/login",
+        "/api/v1/agent/conversations",
+        "/api/v1/agent/conversations/{conversation_id}",
+        "/api/v1/agent/settings",
+        "/api/v1/agent/agents",
+    ):
+        assert path in paths, path
+    create = paths["/api/v1/chat/conversations"]["post"]["requestBody"]["content"]
+    assert set(create) == {"application/json", "application/x-www-form-urlencoded", "multipart/form-data"}
+    assert "CreateConversation" in schema["components"]["schemas"]
