@@ -1,13 +1,18 @@
-"""Fixtures: each test gets a real app on a real database (SQLite, and PostgreSQL when set).
+"""Fixtures: each test gets a real app on a real stack: SQLite with the in-process bus and
+memory rate limits, and PostgreSQL with Redis when their URLs are set.
 
-Set FRONTDESK_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres to run every
-API test on PostgreSQL as well (CI does); each run creates and drops a database of its own.
+Set FRONTDESK_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres and
+FRONTDESK_TEST_REDIS_URL=redis://127.0.0.1:6379/0 to run every API test on PostgreSQL +
+Redis as well (scripts/test finds local ones; CI requires them). Each run creates and drops
+a database of its own and uses a Redis key prefix of its own.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,7 +22,7 @@ from frontdesk.app import create_app
 from frontdesk.config import Settings
 from tests.support.accounts import TestAccount, make_account
 from tests.support.databases import postgres_database, sqlite_database
-from tests.support.services import postgres_url, require
+from tests.support.services import postgres_url, redis_url, require
 
 # Every test address the ASGI transport reports as the TCP peer.
 CLIENT_ADDRESS = "203.0.113.7"
@@ -49,8 +54,18 @@ def database_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
     return url
 
 
+@pytest.fixture
+def redis_settings(database_url: str) -> dict[str, object]:
+    """The PostgreSQL stack runs with Redis too, as a multi-instance deployment does."""
+    if database_url.startswith("sqlite"):
+        return {}
+    url = redis_url()
+    require("Redis", url is not None, "set FRONTDESK_TEST_REDIS_URL")
+    return {"redis_url": url, "redis_prefix": f"fdtest-{uuid.uuid4().hex[:12]}"}
+
+
 def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "data_dir": tmp_path / "data",
         "database_url": database_url,
         "secret_key": "test-secret-key",
@@ -58,12 +73,12 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "trusted_proxies": "",
         **overrides,
     }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]  # pydantic-settings' own
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    return make_settings(tmp_path, database_url)
+def settings(tmp_path: Path, database_url: str, redis_settings: dict[str, object]) -> Settings:
+    return make_settings(tmp_path, database_url, **redis_settings)
 
 
 @pytest.fixture

@@ -18,10 +18,16 @@ import pytest
 from tests.support.live_server import free_port
 
 
-def run(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "frontdesk", *args],
-        env=env, capture_output=True, text=True, timeout=timeout, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -33,15 +39,31 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_account_create_json_prints_exactly_one_object(env):
-    result = run(["account", "create", "--name", "Shop", "--admin-email", "Owner@Example.com", "--json"], env)
+    result = run(
+        ["account", "create", "--name", "Shop", "--admin-email", "Owner@Example.com", "--json"], env
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data) == {"account_id", "site_key", "admin_email", "admin_password", "api_token"}
     assert data["admin_email"] == "owner@example.com" and len(data["admin_password"]) >= 10
-    again = run(["account", "create", "--name", "Two", "--admin-email", "two@example.com",
-                 "--admin-password", "a-fine-password", "--json"], env)
+    again = run(
+        [
+            "account",
+            "create",
+            "--name",
+            "Two",
+            "--admin-email",
+            "two@example.com",
+            "--admin-password",
+            "a-fine-password",
+            "--json",
+        ],
+        env,
+    )
     second = json.loads(again.stdout)
-    assert second["admin_password"] == "a-fine-password" and second["account_id"] != data["account_id"]
+    assert (
+        second["admin_password"] == "a-fine-password" and second["account_id"] != data["account_id"]
+    )
 
 
 def test_account_create_with_taken_email_is_one_line(env):
@@ -57,7 +79,10 @@ def test_account_create_with_taken_email_is_one_line(env):
     ("setting", "expected"),
     [
         ({"FRONTDESK_DATABASE_URL": "mysql://nope"}, "FRONTDESK_DATABASE_URL"),
-        ({"FRONTDESK_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}, "Can't open the database"),
+        (
+            {"FRONTDESK_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
+            "Can't open the database",
+        ),
         ({"FRONTDESK_DATA_DIR": "/proc/frontdesk-cannot-write-here"}, "not writable"),
         ({"FRONTDESK_MAX_UPLOAD_BYTES": "lots"}, "FRONTDESK_MAX_UPLOAD_BYTES"),
     ],
@@ -95,10 +120,13 @@ def test_serve_sets_up_and_prints_a_working_site_key(env):
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
-        lines = []
+        lines: list[str] = []
         assert process.stdout is not None
         while not any("demo page" in line for line in lines):
             line = process.stdout.readline()
@@ -108,7 +136,9 @@ def test_serve_sets_up_and_prints_a_working_site_key(env):
         site_key = re.search(r"site key:\s+(\S+)", output).group(1)  # type: ignore[union-attr]
         email = re.search(r"admin:\s+(\S+)", output).group(1)  # type: ignore[union-attr]
         password = re.search(r"password:\s+(\S+)", output).group(1)  # type: ignore[union-attr]
-        assert f"http://127.0.0.1:{port}/inbox" in output and f"http://127.0.0.1:{port}/demo" in output
+        assert (
+            f"http://127.0.0.1:{port}/inbox" in output and f"http://127.0.0.1:{port}/demo" in output
+        )
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
@@ -119,16 +149,36 @@ def test_serve_sets_up_and_prints_a_working_site_key(env):
                 assert time.monotonic() < deadline
                 time.sleep(0.1)
         assert config.status_code == 200
-        login = httpx.post(f"{base}/api/v1/agent/login", json={"email": email, "password": password})
+        login = httpx.post(
+            f"{base}/api/v1/agent/login", json={"email": email, "password": password}
+        )
         assert login.status_code == 200
         # uvicorn's own X-Forwarded-For handling is off: a forged header changes no bucket.
         for i in range(5):
-            body = {"name": "A", "email": "a@example.com", "message": "m", "visitor_token": f"visitor-token-{i:06d}"}
+            body = {
+                "name": "A",
+                "email": "a@example.com",
+                "message": "m",
+                "visitor_token": f"visitor-token-{i:06d}",
+            }
             forged = {"X-Api-Key": site_key, "X-Forwarded-For": f"198.51.100.{i}"}
-            assert httpx.post(f"{base}/api/v1/chat/conversations", json=body, headers=forged).status_code == 201
-        body = {"name": "A", "email": "a@example.com", "message": "m", "visitor_token": "visitor-token-last"}
+            assert (
+                httpx.post(
+                    f"{base}/api/v1/chat/conversations", json=body, headers=forged
+                ).status_code
+                == 201
+            )
+        body = {
+            "name": "A",
+            "email": "a@example.com",
+            "message": "m",
+            "visitor_token": "visitor-token-last",
+        }
         forged = {"X-Api-Key": site_key, "X-Forwarded-For": "198.51.100.77"}
-        assert httpx.post(f"{base}/api/v1/chat/conversations", json=body, headers=forged).status_code == 429
+        assert (
+            httpx.post(f"{base}/api/v1/chat/conversations", json=body, headers=forged).status_code
+            == 429
+        )
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)
@@ -137,7 +187,10 @@ def test_serve_sets_up_and_prints_a_working_site_key(env):
     # A second start on the same data sets nothing up again.
     second = subprocess.Popen(
         [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert second.stdout is not None

@@ -32,7 +32,9 @@ async def test_readyz_is_503_when_the_database_is_gone(tmp_path):
 
 async def test_metrics_count_requests_by_route_and_rate_limits(client, account):
     token = await start_conversation(client, account)
-    await client.patch("/api/v1/agent/settings", json={"rate_limits": {"config": 1}}, headers=account.admin)
+    await client.patch(
+        "/api/v1/agent/settings", json={"rate_limits": {"config": 1}}, headers=account.admin
+    )
     for _ in range(2):
         await client.get("/api/v1/chat/config", headers=account.widget)
     text = (await client.get("/metrics")).text
@@ -58,5 +60,9 @@ async def test_openapi_describes_both_apis(client):
     ):
         assert path in paths, path
     create = paths["/api/v1/chat/conversations"]["post"]["requestBody"]["content"]
-    assert set(create) == {"application/json", "application/x-www-form-urlencoded", "multipart/form-data"}
+    assert set(create) == {
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    }
     assert "CreateConversation" in schema["components"]["schemas"]

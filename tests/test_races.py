@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Iterator
 
 import httpx
@@ -18,8 +19,8 @@ PER_WRITER = 15
 
 
 @pytest.fixture
-def live_url(tmp_path, database_url) -> Iterator[str]:
-    app = create_app(make_settings(tmp_path, database_url))
+def live_url(tmp_path, database_url, redis_settings) -> Iterator[str]:
+    app = create_app(make_settings(tmp_path, database_url, **redis_settings))
     with live_server(app) as url:
         yield url
 
@@ -28,11 +29,18 @@ async def test_poller_sees_every_message_exactly_once_in_order(live_url, databas
     account = await make_account_in(database_url)
     async with httpx.AsyncClient(base_url=live_url, timeout=30) as client:
         raised = {"send_message": 1000, "get_messages": 100000, "create_conversation": 100}
-        await client.patch("/api/v1/agent/settings", json={"rate_limits": raised}, headers=account.admin)
+        await client.patch(
+            "/api/v1/agent/settings", json={"rate_limits": raised}, headers=account.admin
+        )
         token = visitor_token()
         created = await client.post(
             "/api/v1/chat/conversations",
-            json={"name": "V", "email": "v@example.com", "message": "start", "visitor_token": token},
+            json={
+                "name": "V",
+                "email": "v@example.com",
+                "message": "start",
+                "visitor_token": token,
+            },
             headers=account.widget,
         )
         assert created.status_code == 201
@@ -43,7 +51,9 @@ async def test_poller_sees_every_message_exactly_once_in_order(live_url, databas
         async def visitor(n: int) -> list[int]:
             ids = []
             for i in range(PER_WRITER):
-                r = await client.post(messages_url, json={"message": f"v{n}-{i}"}, headers=account.widget)
+                r = await client.post(
+                    messages_url, json={"message": f"v{n}-{i}"}, headers=account.widget
+                )
                 assert r.status_code == 201, r.text
                 ids.append(r.json()["id"])
             return ids
@@ -51,8 +61,11 @@ async def test_poller_sees_every_message_exactly_once_in_order(live_url, databas
         async def agent(n: int) -> list[int]:
             ids = []
             for i in range(PER_WRITER):
-                r = await client.post(f"/api/v1/agent/conversations/{cid}/messages",
-                                      json={"message": f"a{n}-{i}"}, headers=account.admin)
+                r = await client.post(
+                    f"/api/v1/agent/conversations/{cid}/messages",
+                    json={"message": f"a{n}-{i}"},
+                    headers=account.admin,
+                )
                 assert r.status_code == 201, r.text
                 ids.append(r.json()["id"])
             return ids
@@ -64,7 +77,7 @@ async def test_poller_sees_every_message_exactly_once_in_order(live_url, databas
             since = None
             while True:
                 finished = done.is_set()
-                params = {"since": since} if since else {}
+                params: dict[str, str] = {"since": since} if since else {}
                 r = await client.get(messages_url, params=params, headers=account.widget)
                 assert r.status_code == 200
                 batch = r.json()
@@ -75,7 +88,9 @@ async def test_poller_sees_every_message_exactly_once_in_order(live_url, databas
                     return
 
         poll = asyncio.create_task(poller())
-        writers = [visitor(n) for n in range(WRITERS // 2)] + [agent(n) for n in range(WRITERS // 2)]
+        writers = [visitor(n) for n in range(WRITERS // 2)] + [
+            agent(n) for n in range(WRITERS // 2)
+        ]
         written = [i for ids in await asyncio.gather(*writers) for i in ids]
         done.set()
         await asyncio.wait_for(poll, 60)
@@ -87,20 +102,28 @@ async def test_poller_sees_every_message_exactly_once_in_order(live_url, databas
     assert set(written) <= set(seen_ids)
     assert len(written) == WRITERS * PER_WRITER
     stamps = [m["timestamp"] for m in seen]
-    assert all(a < b for a, b in zip(stamps, stamps[1:], strict=False)), "timestamps not increasing"
+    assert all(a < b for a, b in itertools.pairwise(stamps)), "timestamps not increasing"
 
 
 async def test_twelve_concurrent_creates_with_one_token(live_url, database_url):
     account = await make_account_in(database_url)
     async with httpx.AsyncClient(base_url=live_url, timeout=30) as client:
-        await client.patch("/api/v1/agent/settings", json={"rate_limits": {"create_conversation": 100}},
-                           headers=account.admin)
+        await client.patch(
+            "/api/v1/agent/settings",
+            json={"rate_limits": {"create_conversation": 100}},
+            headers=account.admin,
+        )
         token = visitor_token()
 
         async def create(i: int) -> httpx.Response:
             return await client.post(
                 "/api/v1/chat/conversations",
-                json={"name": f"N{i}", "email": f"n{i}@example.com", "message": "hi", "visitor_token": token},
+                json={
+                    "name": f"N{i}",
+                    "email": f"n{i}@example.com",
+                    "message": "hi",
+                    "visitor_token": token,
+                },
                 headers=account.widget,
             )
 
@@ -109,8 +132,12 @@ async def test_twelve_concurrent_creates_with_one_token(live_url, database_url):
         assert codes == [201] + [409] * 11
         for answer in answers:
             if answer.status_code == 409:
-                assert answer.json() == {"error": "A conversation with this visitor token already exists"}
+                assert answer.json() == {
+                    "error": "A conversation with this visitor token already exists"
+                }
         listing = await client.get("/api/v1/agent/conversations", headers=account.admin)
         assert len(listing.json()["conversations"]) == 1
-        messages = await client.get(f"/api/v1/chat/conversations/{token}/messages", headers=account.widget)
+        messages = await client.get(
+            f"/api/v1/chat/conversations/{token}/messages", headers=account.widget
+        )
         assert [m["direction"] for m in messages.json()] == ["inbound", "outbound"]

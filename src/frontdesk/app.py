@@ -20,12 +20,13 @@ from frontdesk.agents import routes as agent_routes
 from frontdesk.config import Settings
 from frontdesk.conversations import agent_routes as conversation_routes
 from frontdesk.conversations import chat_routes
-from frontdesk.files import routes as file_routes
 from frontdesk.errors import METHOD_NOT_ALLOWED, NOT_FOUND, AppError, error_response
+from frontdesk.events import routes as event_routes
+from frontdesk.files import routes as file_routes
 from frontdesk.kit.cors import ChatCORSMiddleware
+from frontdesk.openapi_schemas import REQUEST_SCHEMAS
 from frontdesk.ops import routes as ops_routes
 from frontdesk.ops.metrics import MetricsMiddleware
-from frontdesk.openapi_schemas import REQUEST_SCHEMAS
 from frontdesk.runtime import Runtime
 from frontdesk.web import routes as web_routes
 
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         conversation_routes.router,
         settings_routes.router,
         file_routes.router,
+        event_routes.router,
         web_routes.router,
     ):
         app.include_router(router)

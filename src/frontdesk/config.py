@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./frontdesk-data")
     database_url: str | None = None
     redis_url: str | None = None
+    # Namespaces keys and channels, so installations (or test runs) can share one Redis.
+    redis_prefix: str = "frontdesk"
     trusted_proxies: str = ""
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     secret_key: str | None = None

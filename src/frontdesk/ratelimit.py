@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, Storage
-from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 
 class _Window(RateLimitItemPerMinute):
@@ -20,7 +20,7 @@ class _Window(RateLimitItemPerMinute):
     """
 
     def key_for(self, *identifiers: bytes | str | int | float) -> str:
-        return "frontdesk/" + "/".join(str(part) for part in identifiers)
+        return "/".join(str(part) for part in identifiers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +42,15 @@ class Verdict:
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str | None = None):
+    def __init__(self, redis_url: str | None = None, prefix: str = "frontdesk"):
+        self.prefix = prefix
         self.storage: Storage
         if redis_url:
             scheme_url = redis_url.replace("redis://", "async+redis://", 1).replace(
                 "rediss://", "async+rediss://", 1
             )
-            storage = storage_from_string(scheme_url)
+            # redis-py, which the event bus uses too, rather than a second client library.
+            storage = storage_from_string(scheme_url, implementation="redispy")
             assert isinstance(storage, Storage)
             self.storage = storage
         else:
@@ -57,7 +59,7 @@ class RateLimiter:
 
     async def hit(self, limit: int, *key: str | int) -> Verdict:
         window = _Window(limit)
-        parts = [str(part) for part in key]
+        parts = [self.prefix, *(str(part) for part in key)]
         allowed = await self.strategy.hit(window, *parts)
         stats = await self.strategy.get_window_stats(window, *parts)
         reset = max(0, math.ceil(stats.reset_time - time.time()))

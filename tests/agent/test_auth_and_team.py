@@ -12,7 +12,8 @@ AUTH_REQUIRED = {"error": "Authentication required"}
 
 async def test_login_returns_a_working_token(client, account):
     response = await client.post(
-        f"{API}/login", json={"email": account.admin_email.upper(), "password": account.admin_password}
+        f"{API}/login",
+        json={"email": account.admin_email.upper(), "password": account.admin_password},
     )
     assert response.status_code == 200
     data = response.json()
@@ -47,7 +48,11 @@ async def test_login_wrong_password(client, account):
 
 async def test_login_is_throttled_per_address_and_email(client, account):
     codes = [
-        (await client.post(f"{API}/login", json={"email": account.admin_email, "password": "wrong-one"})).status_code
+        (
+            await client.post(
+                f"{API}/login", json={"email": account.admin_email, "password": "wrong-one"}
+            )
+        ).status_code
         for _ in range(11)
     ]
     assert codes == [401] * 10 + [429]
@@ -61,11 +66,22 @@ async def test_login_is_throttled_per_address_and_email(client, account):
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer "}],
+    [
+        {},
+        {"Authorization": "Bearer nope"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer "},
+    ],
 )
 async def test_missing_or_bad_credentials(client, headers):
-    for method, path in (("GET", "/me"), ("GET", "/conversations"), ("GET", "/settings"),
-                         ("PATCH", "/settings"), ("GET", "/agents"), ("POST", "/agents")):
+    for method, path in (
+        ("GET", "/me"),
+        ("GET", "/conversations"),
+        ("GET", "/settings"),
+        ("PATCH", "/settings"),
+        ("GET", "/agents"),
+        ("POST", "/agents"),
+    ):
         response = await client.request(method, API + path, headers=headers, json={})
         assert (response.status_code, response.json()) == (401, AUTH_REQUIRED)
 
@@ -91,17 +107,23 @@ async def test_agents_list_and_create(client, account):
     agents = listing.json()["agents"]
     assert {a["email"] for a in agents} == {account.admin_email, "sam@example.com"}
     assert all(set(a) == {"id", "name", "email", "role"} for a in agents)
-    login = await client.post(f"{API}/login", json={"email": "sam@example.com", "password": "x" * 10})
+    login = await client.post(
+        f"{API}/login", json={"email": "sam@example.com", "password": "x" * 10}
+    )
     assert login.status_code == 200
 
 
 async def test_agent_email_is_unique_across_accounts(client, account, other_account):
     fields = {"email": "taken@example.com", "name": "T", "password": "y" * 12, "role": "agent"}
-    assert (await client.post(f"{API}/agents", json=fields, headers=account.admin)).status_code == 201
+    assert (
+        await client.post(f"{API}/agents", json=fields, headers=account.admin)
+    ).status_code == 201
     again = await client.post(f"{API}/agents", json=fields, headers=other_account.admin)
     assert again.status_code == 409
     upper = {**fields, "email": "TAKEN@example.com"}
-    assert (await client.post(f"{API}/agents", json=upper, headers=account.admin)).status_code == 409
+    assert (
+        await client.post(f"{API}/agents", json=upper, headers=account.admin)
+    ).status_code == 409
 
 
 @pytest.mark.parametrize(
@@ -109,9 +131,18 @@ async def test_agent_email_is_unique_across_accounts(client, account, other_acco
     [
         ({"email": "bad", "name": "A", "password": "p" * 10}, "Invalid email address"),
         ({"email": "a@example.com", "name": " ", "password": "p" * 10}, "Name is required"),
-        ({"email": "a@example.com", "name": "A", "password": "p" * 9}, "Password must be at least 10 characters"),
-        ({"email": "a@example.com", "name": "A", "password": 1234567890}, "Password must be at least 10 characters"),
-        ({"email": "a@example.com", "name": "A", "password": "p" * 10, "role": "owner"}, "Role must be admin or agent"),
+        (
+            {"email": "a@example.com", "name": "A", "password": "p" * 9},
+            "Password must be at least 10 characters",
+        ),
+        (
+            {"email": "a@example.com", "name": "A", "password": 1234567890},
+            "Password must be at least 10 characters",
+        ),
+        (
+            {"email": "a@example.com", "name": "A", "password": "p" * 10, "role": "owner"},
+            "Role must be admin or agent",
+        ),
     ],
 )
 async def test_agent_create_validation(client, account, fields, sentence):
@@ -121,7 +152,9 @@ async def test_agent_create_validation(client, account, fields, sentence):
 
 async def test_reserved_domains_work_for_agents(client, account):
     fields = {"email": f"x-{account.id}@shop.example", "name": "X", "password": "p" * 10}
-    assert (await client.post(f"{API}/agents", json=fields, headers=account.admin)).status_code == 201
+    assert (
+        await client.post(f"{API}/agents", json=fields, headers=account.admin)
+    ).status_code == 201
 
 
 async def test_admin_only_routes_forbid_agents(client, app, account):
@@ -141,9 +174,13 @@ async def test_admin_only_routes_forbid_agents(client, app, account):
 async def test_delete_agent(client, app, account, other_account):
     sam, sam_headers = await make_agent(app, account)
     foreign, _ = await make_agent(app, other_account)
-    assert (await client.delete(f"{API}/agents/{foreign.id}", headers=account.admin)).status_code == 404
+    assert (
+        await client.delete(f"{API}/agents/{foreign.id}", headers=account.admin)
+    ).status_code == 404
     assert (await client.delete(f"{API}/agents/abc", headers=account.admin)).status_code == 404
-    assert (await client.delete(f"{API}/agents/99999999999999", headers=account.admin)).status_code == 404
+    assert (
+        await client.delete(f"{API}/agents/99999999999999", headers=account.admin)
+    ).status_code == 404
     removed = await client.delete(f"{API}/agents/{sam.id}", headers=account.admin)
     assert removed.status_code == 204 and removed.content == b""
     assert (await client.get(f"{API}/me", headers=sam_headers)).status_code == 401
@@ -155,5 +192,9 @@ async def test_cannot_remove_yourself_or_the_last_admin(client, app, account):
     assert myself.status_code == 422
     second, second_headers = await make_agent(app, account, name="Bo", role="admin")
     # The other admin may remove the first; then Bo is the last admin and can't go.
-    assert (await client.delete(f"{API}/agents/{account.admin_id}", headers=second_headers)).status_code == 204
-    assert (await client.delete(f"{API}/agents/{second.id}", headers=second_headers)).status_code == 422
+    assert (
+        await client.delete(f"{API}/agents/{account.admin_id}", headers=second_headers)
+    ).status_code == 204
+    assert (
+        await client.delete(f"{API}/agents/{second.id}", headers=second_headers)
+    ).status_code == 422

@@ -24,14 +24,26 @@ async def test_list_shape_and_order(client, account):
     rows = data["conversations"]
     assert [r["visitor_token"] for r in rows] == [second, first]  # newest activity first
     row = rows[0]
-    assert set(row) == {"id", "status", "contact", "visitor_token", "conversation_token",
-                        "created_at", "updated_at", "last_message", "assignee"}
+    assert set(row) == {
+        "id",
+        "status",
+        "contact",
+        "visitor_token",
+        "conversation_token",
+        "created_at",
+        "updated_at",
+        "last_message",
+        "assignee",
+    }
     assert row["contact"]["name"] == "Second" and row["contact"]["email"] == "s@example.com"
     assert row["status"] == "open" and row["assignee"] is None
     assert row["last_message"]["body"] == "Thanks for reaching out! We'll get back to you soon."
     # New activity moves a conversation to the top.
-    await client.post(f"/api/v1/chat/conversations/{first}/messages", json={"message": "bump"},
-                      headers=account.widget)
+    await client.post(
+        f"/api/v1/chat/conversations/{first}/messages",
+        json={"message": "bump"},
+        headers=account.widget,
+    )
     rows = (await client.get(API, headers=account.admin)).json()["conversations"]
     assert [r["visitor_token"] for r in rows] == [first, second]
     assert rows[0]["last_message"]["body"] == "bump"
@@ -57,15 +69,23 @@ async def test_status_filter(client, account):
 
 
 async def test_search_by_name_email_text_and_notes(client, account):
-    alice = await start_conversation(client, account, name="Alice Liddell", email="alice@wonder.example")
-    bob = await start_conversation(client, account, name="Bob", email="bob@example.com",
-                                   message="My invoice 100% wrong_ly")
+    alice = await start_conversation(
+        client, account, name="Alice Liddell", email="alice@wonder.example"
+    )
+    bob = await start_conversation(
+        client, account, name="Bob", email="bob@example.com", message="My invoice 100% wrong_ly"
+    )
     cid = await conversation_id(client, account, alice)
-    await client.post(f"{API}/{cid}/messages", json={"message": "VIP customer", "private": True},
-                      headers=account.admin)
+    await client.post(
+        f"{API}/{cid}/messages",
+        json={"message": "VIP customer", "private": True},
+        headers=account.admin,
+    )
 
     async def search(q: str) -> set[str]:
-        rows = (await client.get(API, params={"q": q}, headers=account.admin)).json()["conversations"]
+        rows = (await client.get(API, params={"q": q}, headers=account.admin)).json()[
+            "conversations"
+        ]
         return {r["visitor_token"] for r in rows}
 
     assert await search("liddell") == {alice}
@@ -79,8 +99,11 @@ async def test_search_by_name_email_text_and_notes(client, account):
 
 
 async def test_cursor_pagination_never_skips_or_repeats(client, account):
-    await client.patch("/api/v1/agent/settings", json={"rate_limits": {"create_conversation": 100}},
-                       headers=account.admin)
+    await client.patch(
+        "/api/v1/agent/settings",
+        json={"rate_limits": {"create_conversation": 100}},
+        headers=account.admin,
+    )
     created = [await start_conversation(client, account) for _ in range(7)]
     seen: list[str] = []
     cursor = None
@@ -99,8 +122,19 @@ async def test_cursor_pagination_never_skips_or_repeats(client, account):
     assert seen == list(reversed(created))
 
 
-@pytest.mark.parametrize(("limit", "status"), [("1", 200), ("100", 200), ("101", 200), ("5000", 200),
-                                              ("0", 422), ("-1", 422), ("abc", 422), ("", 422)])
+@pytest.mark.parametrize(
+    ("limit", "status"),
+    [
+        ("1", 200),
+        ("100", 200),
+        ("101", 200),
+        ("5000", 200),
+        ("0", 422),
+        ("-1", 422),
+        ("abc", 422),
+        ("", 422),
+    ],
+)
 async def test_limit_values(client, account, limit, status):
     await start_conversation(client, account)
     response = await client.get(API, params={"limit": limit}, headers=account.admin)
@@ -108,8 +142,11 @@ async def test_limit_values(client, account, limit, status):
 
 
 async def test_limit_is_clamped_to_100(client, account):
-    await client.patch("/api/v1/agent/settings", json={"rate_limits": {"create_conversation": 200}},
-                       headers=account.admin)
+    await client.patch(
+        "/api/v1/agent/settings",
+        json={"rate_limits": {"create_conversation": 200}},
+        headers=account.admin,
+    )
     for _ in range(101):
         await start_conversation(client, account)
     data = (await client.get(API, params={"limit": 500}, headers=account.admin)).json()
@@ -126,8 +163,9 @@ async def test_bad_cursor(client, account):
 async def test_detail_includes_every_message_and_notes(client, account):
     token = await start_conversation(client, account)
     cid = await conversation_id(client, account, token)
-    note = await client.post(f"{API}/{cid}/messages", json={"message": "note", "private": True},
-                             headers=account.admin)
+    note = await client.post(
+        f"{API}/{cid}/messages", json={"message": "note", "private": True}, headers=account.admin
+    )
     assert note.status_code == 201
     assert note.json()["private"] is True and note.json()["direction"] == "outbound"
     detail = (await client.get(f"{API}/{cid}", headers=account.admin)).json()
@@ -141,23 +179,32 @@ async def test_detail_includes_every_message_and_notes(client, account):
 async def test_reply(client, account):
     token = await start_conversation(client, account)
     cid = await conversation_id(client, account, token)
-    reply = await client.post(f"{API}/{cid}/messages", json={"message": "  Here to help  "},
-                              headers=account.admin)
+    reply = await client.post(
+        f"{API}/{cid}/messages", json={"message": "  Here to help  "}, headers=account.admin
+    )
     assert reply.status_code == 201
     message = reply.json()
     assert (message["body"], message["author"], message["direction"], message["private"]) == (
-        "Here to help", "Ada Admin", "outbound", False)
-    visible = (await client.get(f"/api/v1/chat/conversations/{token}/messages",
-                                headers=account.widget)).json()
+        "Here to help",
+        "Ada Admin",
+        "outbound",
+        False,
+    )
+    visible = (
+        await client.get(f"/api/v1/chat/conversations/{token}/messages", headers=account.widget)
+    ).json()
     assert visible[-1]["id"] == message["id"] and visible[-1]["timestamp"] == message["timestamp"]
 
 
 @pytest.mark.parametrize(
     ("body", "sentence"),
-    [({}, "Message is required"), ({"message": "  "}, "Message is required"),
-     ({"message": "x" * 10_001}, "Message is too long (maximum 10000 characters)"),
-     ({"message": "x", "private": "maybe"}, "private must be true or false"),
-     ({"message": "x", "private": 3}, "private must be true or false")],
+    [
+        ({}, "Message is required"),
+        ({"message": "  "}, "Message is required"),
+        ({"message": "x" * 10_001}, "Message is too long (maximum 10000 characters)"),
+        ({"message": "x", "private": "maybe"}, "private must be true or false"),
+        ({"message": "x", "private": 3}, "private must be true or false"),
+    ],
 )
 async def test_reply_validation(client, account, body, sentence):
     token = await start_conversation(client, account)
@@ -177,10 +224,18 @@ async def test_patch_status_and_assignee(client, app, account, other_account):
     assigned = await client.patch(url, json={"assignee_id": sam.id}, headers=account.admin)
     assert assigned.json()["assignee"] == {"id": sam.id, "name": "Sam"}
     assert assigned.json()["status"] == "closed"
-    both = await client.patch(url, json={"status": "open", "assignee_id": None}, headers=account.admin)
+    both = await client.patch(
+        url, json={"status": "open", "assignee_id": None}, headers=account.admin
+    )
     assert (both.json()["status"], both.json()["assignee"]) == ("open", None)
-    for bad in ({"status": "pending"}, {"assignee_id": "1"}, {"assignee_id": True},
-                {"assignee_id": foreign.id}, {"assignee_id": 987654}, {"colour": "red"}):
+    for bad in (
+        {"status": "pending"},
+        {"assignee_id": "1"},
+        {"assignee_id": True},
+        {"assignee_id": foreign.id},
+        {"assignee_id": 987654},
+        {"colour": "red"},
+    ):
         response = await client.patch(url, json=bad, headers=account.admin)
         assert response.status_code == 422, bad
 
@@ -188,11 +243,14 @@ async def test_patch_status_and_assignee(client, app, account, other_account):
 async def test_other_accounts_ids_are_404(client, account, other_account):
     token = await start_conversation(client, other_account)
     foreign = await conversation_id(client, other_account, token)
-    for method, path, body in (("GET", f"{API}/{foreign}", None),
-                               ("POST", f"{API}/{foreign}/messages", {"message": "x"}),
-                               ("PATCH", f"{API}/{foreign}", {"status": "closed"}),
-                               ("GET", f"{API}/abc", None), ("GET", f"{API}/0", None),
-                               ("GET", f"{API}/99999999999999999999", None)):
+    for method, path, body in (
+        ("GET", f"{API}/{foreign}", None),
+        ("POST", f"{API}/{foreign}/messages", {"message": "x"}),
+        ("PATCH", f"{API}/{foreign}", {"status": "closed"}),
+        ("GET", f"{API}/abc", None),
+        ("GET", f"{API}/0", None),
+        ("GET", f"{API}/99999999999999999999", None),
+    ):
         response = await client.request(method, path, json=body, headers=account.admin)
         assert (response.status_code, response.json()) == (404, {"error": "Conversation not found"})
     listed = (await client.get(API, params={"status": "all"}, headers=account.admin)).json()

@@ -19,16 +19,27 @@ async def test_defaults(client, account):
         "title": "Acme",
         "color": "#2563eb",
         "allowed_origins": [],
-        "rate_limits": {"config": 60, "create_conversation": 5, "get_messages": 60,
-                        "send_message": 20, "download_file": 60},
+        "rate_limits": {
+            "config": 60,
+            "create_conversation": 5,
+            "get_messages": 60,
+            "send_message": 20,
+            "download_file": 60,
+        },
     }
 
 
 async def test_patch_everything_and_see_it_in_the_widget(client, account):
-    changes = {"greeting": "  Hello!  ", "title": "Acme Help", "color": "#FF0000",
-               "bot_name": "Robo", "auto_reply": "Soon!", "name": "Acme Inc",
-               "allowed_origins": ["https://Shop.Example.com/", "http://localhost:3000"],
-               "rate_limits": {"send_message": 30}}
+    changes = {
+        "greeting": "  Hello!  ",
+        "title": "Acme Help",
+        "color": "#FF0000",
+        "bot_name": "Robo",
+        "auto_reply": "Soon!",
+        "name": "Acme Inc",
+        "allowed_origins": ["https://Shop.Example.com/", "http://localhost:3000"],
+        "rate_limits": {"send_message": 30},
+    }
     response = await client.patch(URL, json=changes, headers=account.admin)
     assert response.status_code == 200
     data = response.json()
@@ -36,8 +47,9 @@ async def test_patch_everything_and_see_it_in_the_widget(client, account):
     assert data["allowed_origins"] == ["https://shop.example.com", "http://localhost:3000"]
     assert data["rate_limits"]["send_message"] == 30 and data["rate_limits"]["config"] == 60
     assert (await client.get(URL, headers=account.admin)).json() == data
-    config = await client.get("/api/v1/chat/config",
-                              headers={**account.widget, "Origin": "https://shop.example.com"})
+    config = await client.get(
+        "/api/v1/chat/config", headers={**account.widget, "Origin": "https://shop.example.com"}
+    )
     assert config.json() == {"greeting": "Hello!", "title": "Acme Help", "color": "#ff0000"}
 
 
@@ -49,14 +61,27 @@ async def test_title_defaults_to_the_account_name(client, account):
 
 @pytest.mark.parametrize(
     "change",
-    [{"color": "red"}, {"color": "#12345"}, {"bot_name": ""}, {"bot_name": 5}, {"name": "  "},
-     {"allowed_origins": "https://a.example"}, {"allowed_origins": ["not an origin"]},
-     {"allowed_origins": ["https://a.example/path"]}, {"rate_limits": {"unknown": 5}},
-     {"rate_limits": [1]}, {"greeting": "g" * 1001}, {"site_key": "mine"}, {"favourite": 1}],
+    [
+        {"color": "red"},
+        {"color": "#12345"},
+        {"bot_name": ""},
+        {"bot_name": 5},
+        {"name": "  "},
+        {"allowed_origins": "https://a.example"},
+        {"allowed_origins": ["not an origin"]},
+        {"allowed_origins": ["https://a.example/path"]},
+        {"rate_limits": {"unknown": 5}},
+        {"rate_limits": [1]},
+        {"greeting": "g" * 1001},
+        {"site_key": "mine"},
+        {"favourite": 1},
+    ],
 )
 async def test_invalid_changes_change_nothing(client, account, change):
     before = (await client.get(URL, headers=account.admin)).json()
-    response = await client.patch(URL, json={"greeting": "changed?", **change}, headers=account.admin)
+    response = await client.patch(
+        URL, json={"greeting": "changed?", **change}, headers=account.admin
+    )
     assert response.status_code == 422
     assert isinstance(response.json()["error"], str)
     assert (await client.get(URL, headers=account.admin)).json() == before

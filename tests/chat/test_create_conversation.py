@@ -30,9 +30,7 @@ async def test_creates_conversation_with_first_message_and_auto_reply(client, ac
     assert len(data["conversation_token"]) >= 32
     assert all(c.isalnum() or c in "-_" for c in data["conversation_token"])
 
-    messages = (
-        await client.get(f"{URL}/{token}/messages", headers=account.widget)
-    ).json()
+    messages = (await client.get(f"{URL}/{token}/messages", headers=account.widget)).json()
     assert [(m["direction"], m["author"], m["body"]) for m in messages] == [
         ("inbound", "Jane Doe", "Hi, I need help with billing."),
         ("outbound", "Support", "Thanks for reaching out! We'll get back to you soon."),
@@ -126,10 +124,14 @@ async def test_name_length(client, account):
 async def test_validation_order(client, account):
     # Every rule broken at once: the first in the contract's order answers.
     cases = [
-        (body(email="bad", message="m" * 10_001, visitor_token="x", name="n" * 300),
-         "Invalid email address"),
-        (body(message="m" * 10_001, visitor_token="x", name="n" * 300),
-         "Message is too long (maximum 10000 characters)"),
+        (
+            body(email="bad", message="m" * 10_001, visitor_token="x", name="n" * 300),
+            "Invalid email address",
+        ),
+        (
+            body(message="m" * 10_001, visitor_token="x", name="n" * 300),
+            "Message is too long (maximum 10000 characters)",
+        ),
         (body(visitor_token="x", name="n" * 300), "Invalid visitor_token"),
     ]
     for fields, sentence in cases:
@@ -174,9 +176,9 @@ async def test_contact_found_by_email_case_insensitively_and_renamed(client, acc
     await client.post(
         URL, json=body(email="jane@EXAMPLE.com", name="Jane Renamed"), headers=account.widget
     )
-    listing = (
-        await client.get("/api/v1/agent/conversations", headers=account.admin)
-    ).json()["conversations"]
+    listing = (await client.get("/api/v1/agent/conversations", headers=account.admin)).json()[
+        "conversations"
+    ]
     contacts = {(c["contact"]["id"], c["contact"]["name"]) for c in listing}
     assert len({cid for cid, _ in contacts}) == 1
     assert {name for _, name in contacts} == {"Jane Renamed"}

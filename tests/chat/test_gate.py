@@ -27,9 +27,7 @@ async def test_site_key_as_query_parameter(client, account):
 
 
 async def test_header_wins_over_query(client, account, other_account):
-    response = await client.get(
-        CONFIG, params={"site_key": "fd_bogus"}, headers=account.widget
-    )
+    response = await client.get(CONFIG, params={"site_key": "fd_bogus"}, headers=account.widget)
     assert response.status_code == 200
     response = await client.get(
         CONFIG, params={"site_key": account.site_key}, headers={"X-Api-Key": "fd_bogus"}
@@ -71,7 +69,9 @@ async def test_preflight_answers_any_origin_without_key(client):
     )
     assert response.status_code == 204
     assert response.headers["access-control-allow-origin"] == "https://shop.example.com"
-    allowed = {h.strip().lower() for h in response.headers["access-control-allow-headers"].split(",")}
+    allowed = {
+        h.strip().lower() for h in response.headers["access-control-allow-headers"].split(",")
+    }
     assert {"content-type", "x-api-key", "idempotency-key", "last-event-id"} <= allowed
     assert "POST" in response.headers["access-control-allow-methods"]
     assert int(response.headers["access-control-max-age"]) > 0
@@ -123,10 +123,14 @@ async def test_body_over_one_mebibyte_is_413(client, account):
     padding = " " * (1024 * 1024 - len('{"message": "x", "p": ""}'))
     at_limit = '{"message": "x", "p": "' + padding + '"}'
     assert len(at_limit.encode()) == 1024 * 1024
-    ok = await client.post(url, content=at_limit, headers={**account.widget, "Content-Type": "application/json"})
+    ok = await client.post(
+        url, content=at_limit, headers={**account.widget, "Content-Type": "application/json"}
+    )
     assert ok.status_code == 201
     over = at_limit[:-2] + ' "}'
-    response = await client.post(url, content=over, headers={**account.widget, "Content-Type": "application/json"})
+    response = await client.post(
+        url, content=over, headers={**account.widget, "Content-Type": "application/json"}
+    )
     assert (response.status_code, response.json()) == (413, {"error": "Request body too large"})
 
 

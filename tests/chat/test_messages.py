@@ -90,15 +90,21 @@ async def test_invalid_since(client, account, since):
 
 async def test_unknown_visitor_token_is_404(client, account, other_account):
     token = await start_conversation(client, other_account)
-    for url in (f"{BASE}/{token}/messages", f"{BASE}/{visitor_token()}/messages", f"{BASE}/x/messages"):
+    for url in (
+        f"{BASE}/{token}/messages",
+        f"{BASE}/{visitor_token()}/messages",
+        f"{BASE}/x/messages",
+    ):
         got = await client.get(url, headers=account.widget)
         assert (got.status_code, got.json()) == (404, {"error": "Conversation not found"})
         sent = await client.post(url, json={"message": "hi"}, headers=account.widget)
         assert (sent.status_code, sent.json()) == (404, {"error": "Conversation not found"})
 
 
-@pytest.mark.parametrize("fields", [{}, {"message": ""}, {"message": "   "}, {"message": 5},
-                                    {"message": None}, {"text": "hi"}])
+@pytest.mark.parametrize(
+    "fields",
+    [{}, {"message": ""}, {"message": "   "}, {"message": 5}, {"message": None}, {"text": "hi"}],
+)
 async def test_message_required(client, account, fields):
     token = await start_conversation(client, account)
     response = await client.post(f"{BASE}/{token}/messages", json=fields, headers=account.widget)
@@ -132,7 +138,9 @@ async def test_closed_conversation_is_reopened_by_visitor(client, account):
     )
     assert closed.json()["status"] == "closed"
     assert (await send(client, account, token, "still there?")).status_code == 201
-    detail = await client.get(f"/api/v1/agent/conversations/{conversation_id}", headers=account.admin)
+    detail = await client.get(
+        f"/api/v1/agent/conversations/{conversation_id}", headers=account.admin
+    )
     assert detail.json()["status"] == "open"
 
 
@@ -141,7 +149,9 @@ async def test_private_notes_never_reach_the_visitor(client, account):
     listing = await client.get("/api/v1/agent/conversations", headers=account.admin)
     conversation_id = listing.json()["conversations"][0]["id"]
     url = f"/api/v1/agent/conversations/{conversation_id}/messages"
-    await client.post(url, json={"message": "internal: VIP", "private": True}, headers=account.admin)
+    await client.post(
+        url, json={"message": "internal: VIP", "private": True}, headers=account.admin
+    )
     await client.post(url, json={"message": "Happy to help"}, headers=account.admin)
     messages = (await client.get(f"{BASE}/{token}/messages", headers=account.widget)).json()
     bodies = [m["body"] for m in messages]
@@ -182,16 +192,23 @@ class TestIdempotencyKey:
             json={"message": "x"},
             headers=[("X-Api-Key", account.site_key), ("Idempotency-Key", key.encode())],
         )
-        assert (response.status_code, response.json()) == (422, {"error": "Invalid Idempotency-Key"})
+        assert (response.status_code, response.json()) == (
+            422,
+            {"error": "Invalid Idempotency-Key"},
+        )
 
     async def test_edges_are_valid(self, client, account):
         token = await start_conversation(client, account)
         for key in ("k", "k" * 128, "~!@#$%^&*()_+{}|:<>?"):
-            assert (await send(client, account, token, key, **{"Idempotency-Key": key})).status_code == 201
+            assert (
+                await send(client, account, token, key, **{"Idempotency-Key": key})
+            ).status_code == 201
 
     async def test_replays_count_against_the_limit(self, client, account):
         await client.patch(
-            "/api/v1/agent/settings", json={"rate_limits": {"send_message": 2}}, headers=account.admin
+            "/api/v1/agent/settings",
+            json={"rate_limits": {"send_message": 2}},
+            headers=account.admin,
         )
         token = await start_conversation(client, account)
         codes = [

@@ -13,11 +13,18 @@ CREATE = "/api/v1/chat/conversations"
 
 
 def create_body() -> dict[str, str]:
-    return {"name": "Jo", "email": "jo@example.com", "message": "hi", "visitor_token": visitor_token()}
+    return {
+        "name": "Jo",
+        "email": "jo@example.com",
+        "message": "hi",
+        "visitor_token": visitor_token(),
+    }
 
 
 async def test_sixth_create_in_a_minute_is_429(client, account):
-    answers = [await client.post(CREATE, json=create_body(), headers=account.widget) for _ in range(6)]
+    answers = [
+        await client.post(CREATE, json=create_body(), headers=account.widget) for _ in range(6)
+    ]
     assert [a.status_code for a in answers] == [201] * 5 + [429]
     assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["4", "3", "2", "1", "0", "0"]
     for answer in answers:
@@ -42,13 +49,18 @@ async def test_forged_forwarded_for_from_untrusted_peer_changes_nothing(client, 
     assert (await client.post(CREATE, json=create_body(), headers=forged)).status_code == 429
 
 
-async def test_trusted_proxy_forwarded_for_separates_clients(tmp_path, database_url):
-    settings = make_settings(tmp_path, database_url, trusted_proxies="203.0.113.0/24, 10.0.0.1")
+async def test_trusted_proxy_forwarded_for_separates_clients(
+    tmp_path, database_url, redis_settings
+):
+    settings = make_settings(
+        tmp_path, database_url, trusted_proxies="203.0.113.0/24, 10.0.0.1", **redis_settings
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         account = await make_account(app)
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5000))
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+
             async def create(forwarded: str) -> int:
                 headers = {**account.widget, "X-Forwarded-For": forwarded}
                 return (await client.post(CREATE, json=create_body(), headers=headers)).status_code
@@ -73,9 +85,13 @@ async def test_preflight_costs_nothing(client, account):
 async def test_raised_limit_applies_to_the_next_request(client, account):
     for _ in range(5):
         await client.post(CREATE, json=create_body(), headers=account.widget)
-    assert (await client.post(CREATE, json=create_body(), headers=account.widget)).status_code == 429
+    assert (
+        await client.post(CREATE, json=create_body(), headers=account.widget)
+    ).status_code == 429
     raised = await client.patch(
-        "/api/v1/agent/settings", json={"rate_limits": {"create_conversation": 7}}, headers=account.admin
+        "/api/v1/agent/settings",
+        json={"rate_limits": {"create_conversation": 7}},
+        headers=account.admin,
     )
     assert raised.json()["rate_limits"]["create_conversation"] == 7
     response = await client.post(CREATE, json=create_body(), headers=account.widget)
@@ -87,15 +103,21 @@ async def test_lowered_limit_keeps_counting_the_same_window(client, account):
     for _ in range(3):
         await client.post(CREATE, json=create_body(), headers=account.widget)
     await client.patch(
-        "/api/v1/agent/settings", json={"rate_limits": {"create_conversation": 3}}, headers=account.admin
+        "/api/v1/agent/settings",
+        json={"rate_limits": {"create_conversation": 3}},
+        headers=account.admin,
     )
-    assert (await client.post(CREATE, json=create_body(), headers=account.widget)).status_code == 429
+    assert (
+        await client.post(CREATE, json=create_body(), headers=account.widget)
+    ).status_code == 429
 
 
 async def test_limits_are_per_account(client, account, other_account):
     for _ in range(5):
         await client.post(CREATE, json=create_body(), headers=account.widget)
-    assert (await client.post(CREATE, json=create_body(), headers=other_account.widget)).status_code == 201
+    assert (
+        await client.post(CREATE, json=create_body(), headers=other_account.widget)
+    ).status_code == 201
 
 
 async def test_conversation_routes_are_keyed_per_visitor_token(client, account):
@@ -127,8 +149,17 @@ async def test_every_endpoint_has_its_own_default(client, account):
 
 @pytest.mark.parametrize(
     ("value", "status"),
-    [(1, 200), (1_000_000, 200), (0, 422), (1_000_001, 422), (-5, 422), (2.5, 422), ("10", 422),
-     (True, 422), (None, 422)],
+    [
+        (1, 200),
+        (1_000_000, 200),
+        (0, 422),
+        (1_000_001, 422),
+        (-5, 422),
+        (2.5, 422),
+        ("10", 422),
+        (True, 422),
+        (None, 422),
+    ],
 )
 async def test_limit_values(client, account, value, status):
     response = await client.patch(
@@ -142,6 +173,11 @@ async def test_limit_values(client, account, value, status):
 
 
 async def test_limit_of_one(client, account):
-    await client.patch("/api/v1/agent/settings", json={"rate_limits": {"config": 1}}, headers=account.admin)
-    codes = [(await client.get("/api/v1/chat/config", headers=account.widget)).status_code for _ in range(2)]
+    await client.patch(
+        "/api/v1/agent/settings", json={"rate_limits": {"config": 1}}, headers=account.admin
+    )
+    codes = [
+        (await client.get("/api/v1/chat/config", headers=account.widget)).status_code
+        for _ in range(2)
+    ]
     assert codes == [200, 429]

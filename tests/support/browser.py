@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from frontdesk import migrations
 from frontdesk.accounts.service import create_account
@@ -41,7 +42,8 @@ class LiveFrontdesk:
 @contextmanager
 def live_frontdesk(data_dir: Path, **settings: object) -> Iterator[LiveFrontdesk]:
     """A real server on SQLite in `data_dir`, with one account made the way the CLI makes it."""
-    config = Settings(_env_file=None, data_dir=data_dir, secret_key="browser-tests", **settings)  # type: ignore[call-arg]
+    values: dict[str, Any] = {"data_dir": data_dir, "secret_key": "browser-tests", **settings}
+    config = Settings(_env_file=None, **values)  # type: ignore[call-arg]
     migrations.upgrade(config.async_database_url)
 
     async def make() -> tuple[int, str, str]:
@@ -97,7 +99,7 @@ def static_site(pages: dict[str, str]) -> Iterator[str]:
         server.server_close()
 
 
-def launch_chromium(playwright):  # type: ignore[no-untyped-def]
+def launch_chromium(playwright):
     path = chromium_path()
     require("Chromium", path is not None, "install Debian's chromium package")
     return playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.conversations.serialize import agent_conversation, agent_message, widget_message
@@ -134,7 +134,7 @@ async def list_conversations(
     cursor: tuple[int, int] | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Newest activity first, keyset-paginated on (last_activity_us, id)."""
-    query: Select[tuple[Conversation]] = select(Conversation).where(
+    query = select(Conversation).where(
         Conversation.account_id == account_id
     )
     if status != "all":
@@ -167,3 +167,32 @@ async def list_conversations(
 
 async def contact_name(session: AsyncSession, contact_id: int) -> str:
     return str(await session.scalar(select(Contact.name).where(Contact.id == contact_id)))
+
+
+async def newest_message_us(session: AsyncSession, conversation_id: int) -> int:
+    query = select(func.max(Message.created_us)).where(Message.conversation_id == conversation_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def account_messages_since(
+    session: AsyncSession, account_id: int, since_us: int, limit: int
+) -> list[dict[str, Any]]:
+    """Every message of the account after `since_us`, as `message.created` event data."""
+    rows = list(
+        await session.execute(
+            select(Message)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Conversation.account_id == account_id, Message.created_us > since_us)
+            .order_by(Message.created_us, Message.id)
+            .limit(limit)
+        )
+    )
+    messages = [row[0] for row in rows]
+    files = await attachments_by_message(session, [m.id for m in messages])
+    return [
+        {
+            "conversation_id": m.conversation_id,
+            "message": agent_message(m, m.conversation_id, files.get(m.id, ())),
+        }
+        for m in messages
+    ]

@@ -42,7 +42,7 @@ class Posted:
 
 
 def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 async def lock_conversation(session: AsyncSession, conversation_id: int) -> Conversation:

@@ -1,0 +1,218 @@
+"""Two `frontdesk serve` processes on one PostgreSQL and one Redis act as one."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.live_server import free_port
+from tests.support.services import redis_url, require
+from tests.support.sse import open_stream
+
+CHAT = "/api/v1/chat/conversations"
+
+
+def wait_until_up(base: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        try:
+            if httpx.get(f"{base}/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{base} did not come up")
+
+
+@pytest.fixture
+def environment(tmp_path: Path, pg_url: str | None) -> dict[str, str]:
+    require("PostgreSQL", pg_url is not None, "set FRONTDESK_TEST_DATABASE_URL")
+    require("Redis", redis_url() is not None, "set FRONTDESK_TEST_REDIS_URL")
+    assert pg_url is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
+    env.update(
+        FRONTDESK_DATABASE_URL=pg_url.replace("postgresql+asyncpg://", "postgresql://"),
+        FRONTDESK_REDIS_URL=str(redis_url()),
+        FRONTDESK_REDIS_PREFIX=f"fdtest-{uuid.uuid4().hex[:12]}",
+        FRONTDESK_DATA_DIR=str(tmp_path / "data"),
+        FRONTDESK_SECRET_KEY="shared-by-both-instances",
+    )
+    return env
+
+
+@pytest.fixture
+def instances(environment: dict[str, str]) -> Iterator[tuple[str, str]]:
+    processes, bases = [], []
+    for _ in range(2):
+        port = free_port()
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)],
+                env=environment,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+        bases.append(f"http://127.0.0.1:{port}")
+    try:
+        for base, process in zip(bases, processes, strict=True):
+            wait_until_up(base, process)
+        yield bases[0], bases[1]
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=20)
+
+
+@pytest.fixture
+def account(environment: dict[str, str]) -> dict[str, str]:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "frontdesk",
+            "account",
+            "create",
+            "--name",
+            "Shared",
+            "--admin-email",
+            f"admin-{uuid.uuid4().hex[:8]}@example.com",
+            "--json",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(result.stdout)
+
+
+async def test_two_instances_act_as_one(instances, account):
+    a, b = instances
+    widget = {"X-Api-Key": account["site_key"]}
+    admin = {"Authorization": f"Bearer {account['api_token']}"}
+    async with httpx.AsyncClient(timeout=10) as client:
+        # Rate limits are shared: five creates over both instances, the sixth is refused.
+        codes = []
+        for i in range(6):
+            base = (a, b)[i % 2]
+            body = {
+                "name": "V",
+                "email": "v@example.com",
+                "message": "hi",
+                "visitor_token": f"shared-visitor-{i:04d}",
+            }
+            codes.append(
+                (await client.post(f"{base}{CHAT}", json=body, headers=widget)).status_code
+            )
+        assert codes == [201] * 5 + [429]
+
+        # A message written through A reaches a stream on B in under a second.
+        token = "shared-visitor-0000"
+        async with open_stream(client, f"{b}{CHAT}/{token}/events", headers=widget) as on_b:
+            listing = await client.get(f"{a}/api/v1/agent/conversations", headers=admin)
+            cid = next(
+                c["id"] for c in listing.json()["conversations"] if c["visitor_token"] == token
+            )
+            started = time.monotonic()
+            sent = await client.post(
+                f"{a}/api/v1/agent/conversations/{cid}/messages",
+                json={"message": "from A"},
+                headers=admin,
+            )
+            event = await on_b.next(within=1.0)
+            assert time.monotonic() - started < 1.0
+            assert event.data["id"] == sent.json()["id"]
+        async with open_stream(client, f"{b}/api/v1/agent/events", headers=admin) as agent_on_b:
+            await client.post(
+                f"{a}{CHAT}/{token}/messages", json={"message": "visitor via A"}, headers=widget
+            )
+            assert (await agent_on_b.next(within=1.0)).data["message"]["body"] == "visitor via A"
+
+        # A settings change on A shows on B.
+        await client.patch(
+            f"{a}/api/v1/agent/settings", json={"greeting": "Changed on A"}, headers=admin
+        )
+        config = await client.get(f"{b}/api/v1/chat/config", headers=widget)
+        assert config.json()["greeting"] == "Changed on A"
+
+        # A key rotated on A is refused on B at once.
+        rotated = await client.post(f"{a}/api/v1/agent/settings/site-key", headers=admin)
+        new_key = rotated.json()["site_key"]
+        old = await client.get(f"{b}/api/v1/chat/config", headers=widget)
+        assert (old.status_code, old.json()) == (401, {"error": "Invalid site key"})
+        assert (
+            await client.get(f"{b}/api/v1/chat/config", headers={"X-Api-Key": new_key})
+        ).status_code == 200
+
+
+def test_sigterm_closes_open_streams_and_exits_quickly(environment, account):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until_up(base, process)
+        admin = {"Authorization": f"Bearer {account['api_token']}"}
+        with httpx.stream(
+            "GET", f"{base}/api/v1/agent/events", headers=admin, timeout=30
+        ) as stream:
+            lines = stream.iter_lines()
+            assert next(lines).startswith("retry:")
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            for _ in lines:  # the server ends the stream; the loop ends with it
+                pass
+        process.wait(timeout=10)
+        assert time.monotonic() - started < 6
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_serve_with_workers_shares_one_redis(environment, account):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "frontdesk", "serve", "--port", str(port), "--workers", "2"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until_up(base, process)
+        widget = {"X-Api-Key": account["site_key"]}
+        codes = []
+        for i in range(6):
+            body = {
+                "name": "W",
+                "email": "w@example.com",
+                "message": "hi",
+                "visitor_token": f"worker-visitor-{i:04d}",
+            }
+            # A fresh connection each time, so the kernel may hand it to either worker.
+            codes.append(httpx.post(f"{base}{CHAT}", json=body, headers=widget).status_code)
+        assert codes == [201] * 5 + [429]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
