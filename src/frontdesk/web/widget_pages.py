@@ -2,6 +2,65 @@
 
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
+from importlib import resources
+
+import jinja2
 from fastapi import APIRouter
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from frontdesk.models import Account
+from frontdesk.runtime import runtime
 
 router = APIRouter(include_in_schema=False)
+
+# Short enough that a fix reaches every customer's site within minutes, long enough that a
+# busy page doesn't fetch the script on every view; the ETag makes revalidation cheap.
+WIDGET_CACHE_CONTROL = "public, max-age=300"
+
+_templates = jinja2.Environment(
+    loader=jinja2.PackageLoader("frontdesk.web", "templates"),
+    autoescape=jinja2.select_autoescape(default=True),
+)
+
+
+@lru_cache(maxsize=1)
+def widget_source() -> tuple[bytes, str]:
+    """The widget script as shipped in the package, and its ETag."""
+    body = (resources.files("frontdesk.web") / "static" / "widget.js").read_bytes()
+    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+@router.get("/widget.js")
+async def widget_js(request: Request) -> Response:
+    body, etag = widget_source()
+    headers = {
+        "Cache-Control": WIDGET_CACHE_CONTROL,
+        "ETag": etag,
+        "X-Content-Type-Options": "nosniff",
+        # A plain <script> needs no CORS; this only lets pages that isolate themselves
+        # (Cross-Origin-Embedder-Policy) still load it.
+        "Cross-Origin-Resource-Policy": "cross-origin",
+    }
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/javascript", headers=headers)
+
+
+@router.get("/demo")
+async def demo(request: Request) -> HTMLResponse:
+    """A page with the widget on it, for the first account (the one with the lowest id)."""
+    async with runtime(request).db.read() as session:
+        account = await session.scalar(select(Account).order_by(Account.id).limit(1))
+    base_url = str(request.base_url)
+    html = _templates.get_template("demo.html").render(
+        account_name=account.name if account else None,
+        site_key=account.site_key if account else None,
+        widget_url=base_url + "widget.js",
+        inbox_url=base_url + "inbox",
+    )
+    # The site key can be rotated at any moment; never serve a stale one.
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,550 @@
+/*
+ * Frontdesk chat widget. A site embeds it with one line:
+ *   <script src="https://chat.example.com/widget.js" data-site-key="KEY" async></script>
+ *
+ * Plain ES2020, no dependencies, no build step. Everything renders in an open shadow root,
+ * so the host page's CSS can't reach in and ours can't leak out. Text that comes from the
+ * network is only ever set as text (textContent, attributes), never parsed as HTML.
+ * This file stays ASCII so it reads the same whatever charset the host page declares.
+ */
+(() => {
+  'use strict';
+
+  const script =
+    document.currentScript || document.querySelector('script[data-site-key][src*="widget"]');
+  const siteKey = script && script.getAttribute('data-site-key');
+  if (!siteKey) return;
+  // A page that includes the snippet twice still gets one launcher.
+  const mounted = (window.__frontdeskWidgets = window.__frontdeskWidgets || {});
+  if (mounted[siteKey]) return;
+  mounted[siteKey] = true;
+
+  // The server is wherever this script came from (also when it lives below a path prefix).
+  const base = new URL('.', script.src);
+  const api = new URL('api/v1/chat/', base);
+  const serverUrl = (path) => new URL(String(path).replace(/^\/+/, ''), base);
+
+  /* ---------- what this visitor keeps between pages: localStorage, per site key ---------- */
+  const storeKey = 'frontdesk:' + siteKey;
+  let memory = {}; // storage can be disabled (private modes, strict settings): keep it in memory
+  const load = () => {
+    try { return JSON.parse(localStorage.getItem(storeKey) || '{}') || {}; } catch (e) { return memory; }
+  };
+  const save = () => {
+    try { localStorage.setItem(storeKey, JSON.stringify(state)); } catch (e) { memory = state; }
+  };
+  // token: the visitor_token; started: the server has the conversation; name; read: newest seen.
+  let state = load();
+
+  // 128 random bits, base64url: the visitor_token and every Idempotency-Key.
+  const randomId = () => {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  };
+
+  /* ---------- talking to the server ---------- */
+  const OFFLINE = "We couldn't reach the chat service. Check your connection and try again.";
+  const FAILED = 'Something went wrong. Please try again.';
+
+  // Resolves to {status, ok, data, error, retryAfter}; never throws, so callers just branch.
+  const call = async (method, path, body, headers) => {
+    const init = { method, credentials: 'omit', headers: { 'X-Api-Key': siteKey, ...headers } };
+    if (body instanceof FormData) init.body = body;
+    else if (body) {
+      init.body = JSON.stringify(body);
+      init.headers['Content-Type'] = 'application/json';
+    }
+    let res;
+    let data = null;
+    try { res = await fetch(new URL(path, api), init); } catch (e) {
+      return { status: 0, ok: false, data, error: OFFLINE, retryAfter: 0 };
+    }
+    try { data = await res.json(); } catch (e) { /* a proxy's HTML page: the status still tells */ }
+    const error = res.ok ? null : data && typeof data.error === 'string' ? data.error : FAILED;
+    const retryAfter = parseInt(res.headers.get('Retry-After'), 10) || 0;
+    return { status: res.status, ok: res.ok, data, error, retryAfter };
+  };
+
+  const plural = (n, word) => n + ' ' + word + (n === 1 ? '' : 's');
+  // What a visitor reads when a request fails: the API's own sentence, or a calm wait.
+  const errorText = (r) => r.status !== 429 ? r.error
+    : 'Please wait a moment: try again in ' + plural(Math.max(r.retryAfter, 1), 'second') + '.';
+  const conversationPath = (tail) => 'conversations/' + encodeURIComponent(state.token) + '/' + tail;
+
+  /* ---------- building DOM, text only ---------- */
+  const h = (tag, attrs, ...children) => {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === 'text') el.textContent = v;
+      else if (v === true) el.setAttribute(k, '');
+      else if (v != null && v !== false) el.setAttribute(k, v);
+    }
+    el.append(...children.filter((c) => c != null && c !== '' && c !== false));
+    return el;
+  };
+
+  const svg = (tag, attrs) => {
+    const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+    return el;
+  };
+  const icon = (d) => {
+    const el = svg('svg', { viewBox: '0 0 24 24', 'aria-hidden': 'true', focusable: 'false' });
+    el.append(svg('path', { d }));
+    return el;
+  };
+  const CHAT = 'M4 5.5A1.5 1.5 0 0 1 5.5 4h13A1.5 1.5 0 0 1 20 5.5v10a1.5 1.5 0 0 1-1.5 1.5H9l-5 4z';
+  const CLOSE = 'M6 6l12 12M18 6L6 18';
+  const CLIP =
+    'M21.4 11.1l-9.2 9.2a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5';
+
+  // Only http(s) addresses become links; the link text is the address itself, as text.
+  const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"']+/g;
+  const linkify = (text) => {
+    const parts = [];
+    let last = 0;
+    for (const match of text.matchAll(URL_IN_TEXT)) {
+      const href = match[0].replace(/[.,;:!?)\]]+$/, ''); // "see https://x.com/a." ends before "."
+      parts.push(text.slice(last, match.index));
+      parts.push(h('a', { href, target: '_blank', rel: 'noopener noreferrer nofollow', text: href }));
+      last = match.index + href.length;
+    }
+    parts.push(text.slice(last));
+    return parts;
+  };
+
+  const clock = (ts) => {
+    // Trimmed to milliseconds: not every engine parses six fractional digits.
+    const when = new Date(String(ts).replace(/(\.\d{3})\d+/, '$1'));
+    if (isNaN(when)) return '';
+    const opts = { hour: '2-digit', minute: '2-digit' };
+    const today = when.toDateString() === new Date().toDateString();
+    return when.toLocaleString([], today ? opts : { month: 'short', day: 'numeric', ...opts });
+  };
+
+  const fileSize = (n) =>
+    n < 1024 ? n + ' B' : n < 1048576 ? Math.round(n / 1024) + ' KB' : (n / 1048576).toFixed(1) + ' MB';
+
+  const IMAGE = /^image\/(png|jpeg|gif|webp)$/i;
+  // <img> and <a> can't send X-Api-Key, so file links carry the site key as a query parameter.
+  const attachment = (a) => {
+    const url = serverUrl(a.url);
+    if (!/^https?:$/.test(url.protocol)) return null;
+    url.searchParams.set('site_key', siteKey);
+    const name = String(a.filename || 'file');
+    if (IMAGE.test(a.content_type)) {
+      url.searchParams.set('disposition', 'inline');
+      const img = h('img', { src: url, alt: name, loading: 'lazy' });
+      return h('a', { href: url, target: '_blank', rel: 'noopener noreferrer', class: 'thumb' }, img);
+    }
+    const label = name + (a.size != null ? ' (' + fileSize(a.size) + ')' : '');
+    return h('a', { href: url, rel: 'noopener noreferrer', class: 'file', text: label });
+  };
+
+  const renderMessage = (m) => {
+    const mine = m.direction === 'inbound';
+    const files = (m.attachments || []).map(attachment).filter(Boolean);
+    const author = m.author || (mine ? state.name || 'You' : config.title);
+    const time = m.timestamp && h('time', { datetime: m.timestamp, text: clock(m.timestamp) });
+    return h('div', { class: 'msg ' + (mine ? 'in' : 'out') },
+      h('div', { class: 'meta' }, h('span', { class: 'who', text: author }), time),
+      (m.body || !files.length) && h('div', { class: 'bubble' }, ...linkify(String(m.body || ''))),
+      files.length > 0 && h('div', { class: 'files' }, ...files),
+      h('div', { class: 'status' }));
+  };
+
+  /* ---------- the widget's parts ---------- */
+  const config = { title: 'Chat', greeting: '', color: '#2563eb' };
+  let open = false;
+
+  const host = document.createElement('frontdesk-chat');
+  const root = host.attachShadow({ mode: 'open' });
+  const wrap = h('div', { class: 'w' });
+
+  const badge = h('span', { class: 'badge', 'aria-hidden': 'true', hidden: true });
+  const unreadText = h('span', { id: 'fd-unread', class: 'sr' });
+  const launcher = h('button', { class: 'launcher', type: 'button', 'aria-label': 'Open chat',
+    'aria-describedby': 'fd-unread' }, icon(CHAT), badge);
+  const titleEl = h('h2', { id: 'fd-title' });
+  const greetingEl = h('p', { class: 'greeting' });
+  const closeBtn = h('button', { class: 'close', type: 'button', 'aria-label': 'Close chat' }, icon(CLOSE));
+  const body = h('div', { class: 'body' });
+  const panel = h('section', { class: 'panel', role: 'dialog', 'aria-labelledby': 'fd-title', hidden: true },
+    h('header', null, h('div', null, titleEl, greetingEl), closeBtn), body);
+  wrap.append(launcher, unreadText, panel);
+
+  // Pre-chat form. novalidate: the API's sentences are the only validation a visitor sees.
+  const field = (label, control) => h('label', null, h('span', { text: label }), control);
+  const nameIn = h('input', { name: 'name', autocomplete: 'name' });
+  const emailIn = h('input', { name: 'email', type: 'email', autocomplete: 'email' });
+  const firstIn = h('textarea', { name: 'message', rows: '4' });
+  const formError = h('p', { class: 'error', role: 'alert' });
+  const startBtn = h('button', { class: 'primary', type: 'submit', text: 'Start chat' });
+  const form = h('form', { class: 'form', novalidate: true }, field('Name', nameIn),
+    field('Email', emailIn), field('Message', firstIn), formError, startBtn);
+
+  // The conversation.
+  const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation',
+    tabindex: '0' });
+  const input = h('textarea', { 'aria-label': 'Message', rows: '1', placeholder: 'Write a message' });
+  const fileIn = h('input', { type: 'file', hidden: true, tabindex: '-1' });
+  const attachBtn = h('button', { class: 'icon', type: 'button', 'aria-label': 'Attach file',
+    title: 'Attach file' }, icon(CLIP));
+  const sendBtn = h('button', { class: 'primary', type: 'submit', text: 'Send' });
+  const composer = h('form', { class: 'composer', novalidate: true }, attachBtn, input, fileIn, sendBtn);
+
+  // Only one of the two forms is in the DOM at a time, so each label names exactly one field.
+  const show = (chatting) => {
+    panel.classList.toggle('chatting', chatting);
+    body.replaceChildren(...(chatting ? [log, composer] : [form]));
+  };
+
+  const setOpen = (value) => {
+    open = value;
+    panel.hidden = !open;
+    launcher.hidden = open;
+    if (!open) return launcher.focus();
+    markRead();
+    scrollDown();
+    (body.contains(form) ? nameIn : input).focus();
+    schedule(0);
+  };
+  launcher.addEventListener('click', () => setOpen(true));
+  closeBtn.addEventListener('click', () => setOpen(false));
+  panel.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape') return;
+    e.stopPropagation();
+    setOpen(false);
+  });
+
+  /* ---------- messages: each shown once, in timestamp order ---------- */
+  const seen = new Map(); // message id -> element, whichever path (stream, poll) brought it
+  const sent = new Map(); // id we posted -> its optimistic element, until the stored copy arrives
+  let newest = ''; // timestamp of the newest stored message shown: `since` for the next poll
+  let unread = 0;
+
+  const visible = () => open && !document.hidden;
+  const nearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  const scrollDown = () => { log.scrollTop = log.scrollHeight; };
+
+  // Stored messages sort by timestamp; optimistic ones not stored yet stay at the end.
+  const place = (el, ts) => {
+    el.dataset.ts = ts;
+    log.insertBefore(el, [...log.children].find((c) => !c.dataset.ts || c.dataset.ts > ts) || null);
+  };
+
+  const updateBadge = () => {
+    badge.hidden = unread === 0;
+    badge.textContent = unread > 9 ? '9+' : String(unread);
+    unreadText.textContent = unread ? plural(unread, 'unread message') : '';
+  };
+  const markRead = () => {
+    unread = 0;
+    updateBadge();
+    if (newest <= (state.read || '')) return;
+    state.read = newest;
+    save();
+  };
+
+  const receive = (messages) => {
+    const stick = nearBottom();
+    for (const m of messages) {
+      const id = m && (m.id != null ? m.id : m.timestamp);
+      if (id == null || seen.has(id)) continue;
+      if (sent.has(id)) sent.get(id).remove();
+      sent.delete(id);
+      const el = renderMessage(m);
+      seen.set(id, el);
+      place(el, String(m.timestamp));
+      if (m.timestamp > newest) newest = m.timestamp;
+      if (m.direction === 'outbound' && m.timestamp > (state.read || '')) unread += 1;
+    }
+    if (visible()) markRead();
+    else updateBadge();
+    if (stick) scrollDown();
+  };
+
+  const setStatus = (item, phase, text) => {
+    item.el.className = 'msg in ' + phase;
+    const retry = phase === 'failed' && h('button', { type: 'button', text: 'Retry' });
+    if (retry) retry.addEventListener('click', () => post(item));
+    item.el.querySelector('.status').replaceChildren(...[text, retry].filter(Boolean));
+  };
+
+  // Optimistic send: shown at once, marked failed with a retry on error. The Idempotency-Key
+  // is made once per message and reused by every retry, so a retry after a lost answer
+  // never stores the message twice.
+  const post = async (item) => {
+    if (!item.el) {
+      item.el = renderMessage({ direction: 'inbound', body: item.file ? item.file.name : item.text });
+      log.append(item.el);
+      scrollDown();
+    }
+    setStatus(item, 'pending', 'Sending\u2026');
+    const headers = { 'Idempotency-Key': item.key };
+    let r;
+    if (item.file) {
+      const data = new FormData();
+      data.append('file', item.file);
+      r = await call('POST', conversationPath('files'), data, headers);
+    } else r = await call('POST', conversationPath('messages'), { message: item.text }, headers);
+
+    if (r.status === 201 && r.data && r.data.id != null) {
+      setStatus(item, 'sent', '');
+      if (seen.has(r.data.id)) item.el.remove(); // the stored copy got here first
+      else {
+        sent.set(r.data.id, item.el);
+        place(item.el, String(r.data.timestamp || ''));
+      }
+      return schedule(0);
+    }
+    let reason = errorText(r);
+    if (item.file && (r.status === 404 || r.status === 405) && reason !== 'Conversation not found') {
+      reason = "Sending files isn't available on this chat yet.";
+    } else if (item.file && r.status === 413) reason = 'This file is too large to send.';
+    setStatus(item, 'failed', 'Not sent: ' + reason + ' ');
+  };
+
+  const send = () => {
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = '';
+    grow();
+    post({ key: randomId(), text });
+  };
+
+  const grow = () => {
+    input.style.height = 'auto';
+    input.style.height = Math.min(input.scrollHeight + 2, 120) + 'px';
+  };
+  input.addEventListener('input', grow);
+  // Enter sends; Shift+Enter (and Enter while an input method is composing) breaks the line.
+  input.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' || e.shiftKey || e.isComposing) return;
+    e.preventDefault();
+    send();
+  });
+  composer.addEventListener('submit', (e) => {
+    e.preventDefault();
+    send();
+    input.focus();
+  });
+  attachBtn.addEventListener('click', () => fileIn.click());
+  fileIn.addEventListener('change', () => {
+    const file = fileIn.files && fileIn.files[0];
+    fileIn.value = '';
+    if (file) post({ key: randomId(), file });
+  });
+
+  /* ---------- starting a conversation ---------- */
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (startBtn.disabled) return;
+    startBtn.disabled = true;
+    formError.textContent = '';
+    // Kept before sending: if the answer is lost, the next try gets 409 and simply opens it.
+    state.token = state.token || randomId();
+    save();
+    const r = await call('POST', 'conversations', {
+      name: nameIn.value, email: emailIn.value, message: firstIn.value, visitor_token: state.token,
+    });
+    startBtn.disabled = false;
+    if (r.status !== 201 && r.status !== 409) {
+      formError.textContent = errorText(r); // and the fields keep what was typed
+      return;
+    }
+    Object.assign(state, { started: true, name: nameIn.value.trim() });
+    save();
+    show(true);
+    input.focus();
+    poll();
+  });
+
+  // The server no longer knows this conversation: start over with a fresh form.
+  const forget = () => {
+    state = {};
+    save();
+    if (stream) stream.close();
+    stream = null;
+    streamLive = false;
+    seen.clear();
+    sent.clear();
+    newest = '';
+    log.replaceChildren();
+    show(false);
+  };
+
+  /* ---------- live updates: the event stream when offered, else polling ---------- */
+  let timer = 0;
+  let failures = 0;
+  let polling = false;
+  let stream = null;
+  let streamLive = false; // connected: polling rests
+  let streamFailed = false; // this server offers no stream: poll for the rest of this page
+
+  // Every 3 s while the page is visible, 30 s while hidden; after errors, doubling up to a minute.
+  const schedule = (delay) => {
+    clearTimeout(timer);
+    if (!state.started || streamLive) return;
+    const every = document.hidden ? 30000 : 3000;
+    const wait = failures ? Math.min(every * 2 ** failures, 60000) : every;
+    timer = setTimeout(poll, delay != null ? delay : wait);
+  };
+
+  const poll = async () => {
+    if (polling || !state.started) return;
+    polling = true;
+    clearTimeout(timer);
+    const since = newest ? '?since=' + encodeURIComponent(newest) : '';
+    const r = await call('GET', conversationPath('messages' + since));
+    polling = false;
+    if (r.ok && Array.isArray(r.data)) {
+      failures = 0;
+      receive(r.data);
+      connectStream();
+      schedule();
+    } else if (r.status === 404 && r.error === 'Conversation not found') forget();
+    else if (r.status === 429) schedule(Math.max(r.retryAfter, 1) * 1000);
+    else {
+      failures = Math.min(failures + 1, 5);
+      schedule();
+    }
+  };
+
+  const connectStream = () => {
+    if (stream || streamFailed || !window.EventSource) return;
+    const url = new URL(conversationPath('events'), api);
+    url.searchParams.set('site_key', siteKey); // EventSource can't send headers
+    // Resume after what we have, so nothing between the last poll and this stream is lost.
+    if (newest) url.searchParams.set('last_event_id', newest);
+    let opened = false;
+    const source = (stream = new EventSource(url));
+    source.onopen = () => {
+      opened = streamLive = true;
+      failures = 0;
+      clearTimeout(timer);
+    };
+    source.onmessage = (e) => {
+      try { receive([JSON.parse(e.data)]); } catch (err) { /* skipped: polling would bring it */ }
+    };
+    source.onerror = () => {
+      streamLive = false;
+      // Otherwise the browser reconnects by itself (sending Last-Event-ID); polls meanwhile.
+      if (!opened || source.readyState === EventSource.CLOSED) {
+        // Never connected (no stream on this server), or given up: poll. A stream that
+        // did work gets another try after a while.
+        source.close();
+        if (stream === source) stream = null;
+        if (!opened) streamFailed = true;
+        else setTimeout(connectStream, 30000);
+      }
+      schedule(0);
+    };
+  };
+
+  document.addEventListener('visibilitychange', () => {
+    if (visible()) markRead();
+    schedule(document.hidden ? null : 0);
+  });
+
+  /* ---------- start ---------- */
+  // Black or white text on the account's color, whichever contrasts more (WCAG luminance).
+  const onColor = (hex) => {
+    const [r, g, b] = [1, 3, 5].map((i) => {
+      const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    const light = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    return 1.05 / (light + 0.05) >= (light + 0.05) / 0.05 ? '#ffffff' : '#111111';
+  };
+
+  const applyConfig = (c) => {
+    if (typeof c.title === 'string' && c.title.trim()) config.title = c.title;
+    if (typeof c.greeting === 'string') config.greeting = c.greeting;
+    if (/^#[0-9a-f]{6}$/i.test(c.color)) config.color = c.color;
+    titleEl.textContent = config.title;
+    greetingEl.textContent = config.greeting;
+    wrap.style.setProperty('--accent', config.color);
+    wrap.style.setProperty('--on-accent', onColor(config.color));
+  };
+
+  const mount = () => {
+    // A constructed sheet is not an inline <style>, so a strict host CSP doesn't block it.
+    const sheet = window.CSSStyleSheet && 'adoptedStyleSheets' in root && new CSSStyleSheet();
+    if (sheet && sheet.replaceSync) {
+      sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+    } else root.append(h('style', { text: CSS }));
+    root.append(wrap);
+    (document.body || document.documentElement).append(host);
+  };
+
+  const start = async () => {
+    const r = await call('GET', 'config');
+    if (r.status === 401 || r.status === 403) {
+      return console.warn('Frontdesk chat: ' + r.error + ' (check data-site-key and allowed origins)');
+    }
+    applyConfig(r.ok && r.data ? r.data : {});
+    if (document.readyState === 'loading') {
+      await new Promise((done) => document.addEventListener('DOMContentLoaded', done, { once: true }));
+    }
+    mount();
+    show(Boolean(state.started));
+    poll();
+  };
+
+  /* ---------- styles, scoped to the shadow root ---------- */
+  // `all: initial !important` on :host beats even !important rules of the page (for important
+  // declarations the shadow tree's win over the outer page's), so nothing the page sets,
+  // inherited color and font included, reaches in.
+  const CSS = `
+:host{all:initial!important;display:block!important;position:fixed!important;right:0!important;bottom:0!important;width:0!important;height:0!important;z-index:2147483000!important}
+.w{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1f2328;-webkit-font-smoothing:antialiased}.w *,.w *::before,.w *::after{box-sizing:border-box}
+[hidden]{display:none!important}
+button,input,textarea{font:inherit;color:inherit;margin:0}button{cursor:pointer}
+svg{width:22px;height:22px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}
+:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border:0;border-radius:50%;background:var(--accent);color:var(--on-accent);box-shadow:0 4px 16px rgba(0,0,0,.28);display:flex;align-items:center;justify-content:center}
+.launcher svg{width:28px;height:28px}
+.badge{position:absolute;top:-3px;right:-3px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;background:#cf222e;color:#fff;font-size:12px;font-weight:700;line-height:20px;text-align:center;box-shadow:0 0 0 2px #fff}
+.panel{position:fixed;right:20px;bottom:20px;width:380px;max-height:calc(100vh - 40px);display:flex;flex-direction:column;background:#fff;border-radius:14px;box-shadow:0 12px 48px rgba(0,0,0,.3);overflow:hidden}
+.panel.chatting{height:min(640px,calc(100vh - 40px))}
+header{display:flex;align-items:flex-start;gap:12px;padding:16px 14px 14px 18px;background:var(--accent);color:var(--on-accent)}header>div{flex:1;min-width:0}
+h2{margin:0;font-size:17px;font-weight:700;line-height:1.3;overflow-wrap:anywhere}
+.greeting{margin:4px 0 0;opacity:.92;overflow-wrap:anywhere}
+.close{flex:none;width:34px;height:34px;border:0;border-radius:8px;background:transparent;color:inherit;display:flex;align-items:center;justify-content:center}.close:hover{background:rgba(127,127,127,.25)}
+header :focus-visible{outline-color:currentColor;outline-offset:0}
+.body{flex:1;min-height:0;display:flex;flex-direction:column}
+.form{flex:1;overflow-y:auto;padding:18px;display:flex;flex-direction:column;gap:14px}
+label{display:flex;flex-direction:column;gap:5px;font-weight:600;font-size:13px}
+input,textarea{width:100%;padding:9px 11px;border:1px solid #8c959f;border-radius:8px;background:#fff;font-weight:400;font-size:14px}
+textarea{resize:vertical;min-height:40px}
+input:focus-visible,textarea:focus-visible{outline:2px solid var(--accent);outline-offset:0;border-color:var(--accent)}
+.error{margin:0;color:#b42318;font-weight:600}.error:empty{display:none}
+.primary{border:0;border-radius:8px;padding:10px 18px;background:var(--accent);color:var(--on-accent);font-weight:700}.primary:disabled{opacity:.6;cursor:default}
+.log{flex:1;min-height:0;overflow-y:auto;padding:16px 14px;display:flex;flex-direction:column;gap:12px;background:#f6f8fa}
+.msg{max-width:85%;display:flex;flex-direction:column;align-items:flex-start;align-self:flex-start}.msg.in{align-self:flex-end;align-items:flex-end}
+.meta{display:flex;gap:6px;margin:0 4px 3px;font-size:12px;color:#57606a}
+.who{font-weight:600;color:#1f2328}
+.bubble{padding:8px 12px;border-radius:16px 16px 16px 4px;white-space:pre-wrap;overflow-wrap:anywhere;background:#fff;border:1px solid #d0d7de}
+.in .bubble{background:var(--accent);color:var(--on-accent);border-color:transparent;border-radius:16px 16px 4px 16px}
+.bubble a{color:inherit;text-decoration:underline}
+.pending .bubble,.failed .bubble{opacity:.65}
+.files{display:flex;flex-direction:column;align-items:inherit;gap:6px;margin-top:6px}
+.file{padding:6px 10px;border:1px solid #d0d7de;border-radius:8px;background:#fff;color:#0969da}
+.thumb img{display:block;max-width:220px;max-height:180px;border-radius:10px;border:1px solid #d0d7de}
+.status{font-size:12px;color:#57606a;margin:2px 4px 0}.status:empty{display:none}
+.failed .status{color:#b42318}
+.status button{border:0;background:none;padding:0;color:#0969da;text-decoration:underline;font-weight:600}
+.composer{display:flex;align-items:flex-end;gap:8px;padding:10px;border-top:1px solid #d0d7de;background:#fff}.composer textarea{flex:1;resize:none;max-height:120px;height:40px}
+.icon{flex:none;width:40px;height:40px;border:0;border-radius:8px;background:transparent;color:#57606a;display:flex;align-items:center;justify-content:center}.icon:hover{background:#f0f2f4}
+@media (max-width:480px){
+.panel,.panel.chatting{inset:0;width:auto;height:auto;max-height:none;border-radius:0}
+.launcher{right:16px;bottom:16px}
+input,textarea{font-size:16px}
+}
+`;
+
+  start();
+})();

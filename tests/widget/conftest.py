@@ -1,0 +1,157 @@
+"""Widget tests: a live Frontdesk, a host site on another origin, one Chromium per module."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from tests.support.browser import LiveFrontdesk, live_frontdesk, static_site
+
+T = TypeVar("T")
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+AUTO_REPLY = "Thanks for reaching out! We'll get back to you soon."
+GREETING = "Hi there! How can we help?"
+
+# CSS a careless (or hostile) site might ship. None of it may change the widget.
+HOSTILE_CSS = """
+* { color: red !important; font-size: 40px !important; line-height: 3 !important;
+    font-family: "Comic Sans MS", cursive !important; box-sizing: content-box !important; }
+button { display: none !important; }
+div, section, form, label, input, textarea, p, span, header, h2 { all: unset !important; }
+svg { width: 400px !important; height: 400px !important; }
+[role] { visibility: hidden !important; }
+body > :last-child { display: none !important; opacity: 0 !important;
+                     transform: scale(0.2) !important; }
+"""
+
+
+def host_page(frontdesk: LiveFrontdesk, title: str) -> str:
+    snippet = (
+        f'<script src="{frontdesk.base_url}/widget.js" '
+        f'data-site-key="{frontdesk.site_key}" async></script>'
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{title}</title><style>{HOSTILE_CSS}</style></head>"
+        f"<body><h1>{title}</h1><p>Hand-made ceramics, shipped worldwide.</p>{snippet}"
+        "</body></html>"
+    )
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("widget") / "data"
+    path.mkdir()  # live_frontdesk migrates before anything creates the directory
+    return path
+
+
+@pytest.fixture(scope="module")
+def frontdesk(data_dir: Path) -> Iterator[LiveFrontdesk]:
+    with live_frontdesk(data_dir) as server:
+        # Every test here starts conversations from 127.0.0.1; the default 5 a minute
+        # would make the tests depend on each other's timing.
+        limits = {"create_conversation": 1000, "get_messages": 1000, "send_message": 1000}
+        response = httpx.patch(
+            f"{server.base_url}/api/v1/agent/settings",
+            json={"rate_limits": limits},
+            headers=server.admin,
+        )
+        assert response.status_code == 200, response.text
+        yield server
+
+
+@pytest.fixture(scope="module")
+def host_site(frontdesk: LiveFrontdesk) -> Iterator[str]:
+    pages = {"/": host_page(frontdesk, "Clay & Co"), "/other": host_page(frontdesk, "About us")}
+    with static_site(pages) as url:
+        yield url
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def email() -> str:
+    """A fresh visitor address: each test finds its own conversation by it."""
+    return f"visitor-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def eventually(check: Callable[[], T | None], page: Any = None, timeout: float = 10.0) -> T:
+    """The first truthy result of `check`, retried until `timeout` (a server-side wait).
+
+    With a page, waits through it, so Playwright keeps serving routes and events meanwhile.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        if page is None:
+            time.sleep(0.1)
+        else:
+            page.wait_for_timeout(100)
+
+
+class AgentAPI:
+    """What an agent's script sees: the agent API with the admin's Bearer token."""
+
+    def __init__(self, frontdesk: LiveFrontdesk):
+        self.client = httpx.Client(base_url=frontdesk.base_url, headers=frontdesk.admin)
+
+    def conversation(self, email: str) -> dict[str, Any]:
+        def find() -> dict[str, Any] | None:
+            response = self.client.get("/api/v1/agent/conversations", params={"status": "all"})
+            assert response.status_code == 200, response.text
+            found = [c for c in response.json()["conversations"] if c["contact"]["email"] == email]
+            return found[0] if found else None
+
+        return eventually(find)
+
+    def messages(self, conversation_id: int) -> list[dict[str, Any]]:
+        response = self.client.get(f"/api/v1/agent/conversations/{conversation_id}")
+        assert response.status_code == 200, response.text
+        messages: list[dict[str, Any]] = response.json()["messages"]
+        return messages
+
+    def bodies(self, conversation_id: int) -> list[str]:
+        return [m["body"] for m in self.messages(conversation_id)]
+
+    def reply(self, conversation_id: int, text: str) -> dict[str, Any]:
+        response = self.client.post(
+            f"/api/v1/agent/conversations/{conversation_id}/messages", json={"message": text}
+        )
+        assert response.status_code == 201, response.text
+        message: dict[str, Any] = response.json()
+        return message
+
+
+@pytest.fixture(scope="module")
+def agent(frontdesk: LiveFrontdesk) -> Iterator[AgentAPI]:
+    api = AgentAPI(frontdesk)
+    yield api
+    api.client.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import launch_chromium
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
