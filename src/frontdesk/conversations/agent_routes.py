@@ -18,6 +18,7 @@ from frontdesk.conversations.service import (
     queue_conversation_event,
 )
 from frontdesk.errors import AppError
+from frontdesk.files.uploads import AGENT_FILE_FIELDS, Upload, is_multipart, receive_upload
 from frontdesk.kit.clock import now_us
 from frontdesk.kit.ids import parse_id
 from frontdesk.kit.json_response import JSON
@@ -82,28 +83,46 @@ async def get_conversation(request: Request, conversation_id: str, agent: Curren
 
 @router.post("/{conversation_id}/messages", status_code=201, summary="Reply or add a private note")
 async def reply(request: Request, conversation_id: str, agent: CurrentAgent) -> JSON:
-    fields = await read_fields(request)
-    message = text_field(fields, "message")
-    private = fields.get("private", False)
-    if isinstance(private, str):  # forms carry booleans as text
-        private = private.strip().lower() in ("true", "1", "on", "yes")
-    if not isinstance(private, bool):
-        raise AppError(422, "private must be true or false")
-    if message is None:
-        raise AppError(422, "Message is required")
-    if len(message) > MAX_MESSAGE:
-        raise AppError(422, MESSAGE_TOO_LONG)
-    async with runtime(request).db.write() as session:
-        conversation = await own_conversation(session, agent, conversation_id)
-        posted = await post_message(
-            session,
-            conversation.id,
-            direction="outbound",
-            body=message,
-            author=agent.name,
-            agent_id=agent.id,
-            private=private,
-        )
+    """JSON `{"message", "private"?}`, or multipart with `message` and repeatable `files`."""
+    rt = runtime(request)
+    upload: Upload | None = None
+    if is_multipart(request):
+        # Before taking the upload: another account's id must not cost a disk write.
+        async with rt.db.read() as session:
+            await own_conversation(session, agent, conversation_id)
+        upload = await receive_upload(request, file_fields=AGENT_FILE_FIELDS)
+        fields: dict[str, Any] = dict(upload.fields)
+    else:
+        fields = await read_fields(request)
+    try:
+        message = text_field(fields, "message")
+        private = fields.get("private", False)
+        if isinstance(private, str):  # forms carry booleans as text; other words are typos
+            words = {"true": True, "1": True, "on": True, "yes": True, "false": False}
+            words.update({"0": False, "off": False, "no": False, "": False})
+            private = words.get(private.strip().lower(), private)
+        if not isinstance(private, bool):
+            raise AppError(422, "private must be true or false")
+        if message is None and not (upload and upload.files):
+            raise AppError(422, "Message is required")
+        if message is not None and len(message) > MAX_MESSAGE:
+            raise AppError(422, MESSAGE_TOO_LONG)
+        async with rt.db.write() as session:
+            conversation = await own_conversation(session, agent, conversation_id)
+            posted = await post_message(
+                session,
+                conversation.id,
+                direction="outbound",
+                body=message or "",
+                author=agent.name,
+                agent_id=agent.id,
+                private=private,
+                attachments=upload.attachments() if upload else (),
+            )
+    except BaseException:
+        if upload is not None:
+            await upload.discard()
+        raise
     return JSON(agent_message(posted.message, conversation.id, posted.attachments), status_code=201)
 
 
