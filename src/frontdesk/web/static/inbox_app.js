@@ -1,0 +1,197 @@
+// The inbox's entry point: routing (#/c/ID, #/settings), live updates, the unread count in
+// the title, notifications and keyboard shortcuts. The pieces live in their own modules.
+
+import { api, isTyping, me, preview } from "./inbox_api.js";
+import { ConversationView } from "./inbox_conversation.js";
+import { ConversationList } from "./inbox_list.js";
+import { Live, Notifier } from "./inbox_live.js";
+import { UnreadTracker, needsAttention } from "./inbox_unread.js";
+
+const isAdmin = me.role === "admin";
+const baseTitle = document.title;
+const inboxView = document.getElementById("inbox-view");
+const settingsView = document.getElementById("settings-view");
+const searchInput = document.getElementById("search");
+const liveStatus = document.getElementById("live-status");
+
+let agents = [];
+let settings = null;
+// Newest message timestamp already known: only later ones may raise a notification.
+let highWater = null;
+
+const unread = new UnreadTracker(me.id);
+const notifier = new Notifier(document.getElementById("notify-button"));
+const list = new ConversationList({ unread, onChange: updateTitle });
+const view = new ConversationView({
+  agents: () => agents,
+  onChanged: (id, message) => {
+    if (message) list.applyMessage(id, message);
+    else list.refreshSoon();
+  },
+  onSeen: (id) => markSeen(id),
+});
+
+function updateTitle() {
+  const count = unread.count();
+  document.title = count ? `(${count}) ${baseTitle}` : baseTitle;
+}
+
+function markSeen(id) {
+  if (document.hidden) return;
+  if (unread.markSeen(id)) list.render();
+}
+
+// Events carry the visitor's own message; a poll may only see the auto-reply after it.
+function maybeNotify(conversationId, message, { polled }) {
+  if (highWater === null || message.timestamp <= highWater) return;
+  highWater = message.timestamp;
+  if (polled ? !needsAttention(message) : message.direction !== "inbound" || message.private) return;
+  if (!document.hidden && conversationId === view.id) return;
+  const conversation = list.get(conversationId);
+  const who = conversation ? conversation.contact.name : message.author;
+  // An auto-reply stands for the visitor's message it answered: say so, not the bot's words.
+  const text = message.direction === "inbound" ? preview(message) : "started a conversation";
+  notifier.notify(who, text, `conversation-${conversationId}`, () => {
+    window.location.hash = `#/c/${conversationId}`;
+  });
+}
+
+function onEvent(type, data) {
+  if (type === "message.created") {
+    const { conversation_id: id, message } = data;
+    unread.noteMessage(id, message);
+    view.addMessage(message, { scroll: false });
+    list.applyMessage(id, message);
+    maybeNotify(id, message, { polled: false });
+  } else if (data && typeof data.id === "number") {
+    list.applyConversation(data);
+    view.updateConversation(data);
+  }
+}
+
+async function poll() {
+  await Promise.all([list.refresh(), view.reload()]);
+  for (const item of list.items) if (item.last_message) maybeNotify(item.id, item.last_message, { polled: true });
+}
+
+function setLiveStatus(mode) {
+  liveStatus.textContent = mode === "live" ? "● Live" : "Updating every few seconds";
+  liveStatus.className = `live-status ${mode}`;
+}
+
+async function loadAgents() {
+  try {
+    agents = (await api("/agents")).agents;
+  } catch {
+    agents = [];
+  }
+}
+
+async function showSettings() {
+  inboxView.hidden = true;
+  settingsView.hidden = false;
+  setCurrentNav("nav-settings");
+  if (!settings) {
+    // Fetched only when an admin opens it: agents never load the settings code at all.
+    const { SettingsView } = await import("./inbox_settings.js");
+    settings = new SettingsView(settingsView, {
+      me,
+      onAgentsChanged: (team) => {
+        agents = team;
+        if (view.conversation) view.renderHeader();
+      },
+    });
+  }
+  await settings.load();
+  const heading = settingsView.querySelector("h1");
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.focus();
+  }
+}
+
+function showInbox() {
+  if (settingsView) settingsView.hidden = true;
+  inboxView.hidden = false;
+  setCurrentNav("nav-inbox");
+}
+
+function setCurrentNav(id) {
+  for (const link of document.querySelectorAll(".top-nav a")) {
+    if (link.id === id) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+function route() {
+  const hash = window.location.hash;
+  if (hash === "#/settings" && isAdmin && settingsView) {
+    showSettings();
+    return;
+  }
+  showInbox();
+  const match = /^#\/c\/(\d+)$/.exec(hash);
+  if (match) {
+    const id = Number(match[1]);
+    list.setOpen(id);
+    view.open(id);
+  } else {
+    list.setOpen(null);
+    view.showEmpty();
+  }
+}
+
+function openRelative(delta) {
+  const id = list.neighbour(delta);
+  if (id === null) return;
+  window.location.hash = `#/c/${id}`;
+  list.focusItem(id);
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.key === "Escape" && isTyping(event.target)) {
+    // Out of the reply box or search, back to the list, still without a mouse.
+    if (event.target.id === "reply" || event.target.id === "search") {
+      event.target.blur();
+      list.focusItem(view.id);
+    }
+    return;
+  }
+  if (isTyping(event.target) || inboxView.hidden) return;
+  if (document.querySelector("dialog[open]")) return;
+  if (event.key === "j") {
+    event.preventDefault();
+    openRelative(1);
+  } else if (event.key === "k") {
+    event.preventDefault();
+    openRelative(-1);
+  } else if (event.key === "r" && view.composer) {
+    event.preventDefault();
+    view.focusReply();
+  } else if (event.key === "/") {
+    event.preventDefault();
+    searchInput.focus();
+    searchInput.select();
+  }
+});
+
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden && view.id !== null) markSeen(view.id);
+});
+
+window.addEventListener("hashchange", route);
+
+async function start() {
+  await Promise.all([loadAgents(), list.refresh()]);
+  highWater = "";
+  for (const item of list.items) {
+    const stamp = item.last_message ? item.last_message.timestamp : "";
+    if (stamp > highWater) highWater = stamp;
+  }
+  route();
+  setLiveStatus("polling");
+  new Live({ onEvent, onPoll: poll, onStatus: setLiveStatus }).start();
+}
+
+start();
