@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from functools import lru_cache
 from importlib import resources
 
@@ -20,6 +21,9 @@ router = APIRouter(include_in_schema=False)
 # Short enough that a fix reaches every customer's site within minutes, long enough that a
 # busy page doesn't fetch the script on every view; the ETag makes revalidation cheap.
 WIDGET_CACHE_CONTROL = "public, max-age=300"
+# Where widget.js takes its styles: the script stays one file a page loads with one tag,
+# while its CSS is kept (and edited) as CSS.
+WIDGET_CSS_PLACEHOLDER = b"__FRONTDESK_WIDGET_CSS__"
 
 _templates = jinja2.Environment(
     loader=jinja2.PackageLoader("frontdesk.web", "templates"),
@@ -29,8 +33,19 @@ _templates = jinja2.Environment(
 
 @lru_cache(maxsize=1)
 def widget_source() -> tuple[bytes, str]:
-    """The widget script as shipped in the package, and its ETag."""
-    body = (resources.files("frontdesk.web") / "static" / "widget.js").read_bytes()
+    """The widget script as served (widget.js with widget.css put in), and its ETag.
+
+    Built once: the ETag is over exactly these bytes, so it changes whenever either file does.
+    """
+    static = resources.files("frontdesk.web") / "static"
+    script = (static / "widget.js").read_bytes()
+    css = (static / "widget.css").read_text(encoding="utf-8")
+    # One script, one request: a site loads no stylesheet of ours. A JSON string is a valid
+    # JavaScript string literal, and ensure_ascii keeps the served script pure ASCII.
+    if script.count(WIDGET_CSS_PLACEHOLDER) != 1:
+        raise RuntimeError(f"widget.js must hold {WIDGET_CSS_PLACEHOLDER.decode()} exactly once")
+    literal = json.dumps(css, ensure_ascii=True).encode("ascii")
+    body = script.replace(WIDGET_CSS_PLACEHOLDER, literal)
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 

@@ -2,8 +2,9 @@
  * Frontdesk chat widget. A site embeds it with one line:
  *   <script src="https://chat.example.com/widget.js" data-site-key="KEY" async></script>
  *
- * Plain ES2020, no dependencies, no build step. Everything renders in an open shadow root,
- * so the host page's CSS can't reach in and ours can't leak out. Text that comes from the
+ * Plain ES2020, no dependencies, no build step: the server only puts widget.css in, as the
+ * string CSS (widget_pages.py). Everything renders in an open shadow root, so the host
+ * page's CSS can't reach in and ours can't leak out. Text that comes from the
  * network is only ever set as text (textContent, attributes), never parsed as HTML.
  * This file stays ASCII so it reads the same whatever charset the host page declares.
  */
@@ -493,58 +494,8 @@
     poll();
   };
 
-  /* ---------- styles, scoped to the shadow root ---------- */
-  // `all: initial !important` on :host beats even !important rules of the page (for important
-  // declarations the shadow tree's win over the outer page's), so nothing the page sets,
-  // inherited color and font included, reaches in.
-  const CSS = `
-:host{all:initial!important;display:block!important;position:fixed!important;right:0!important;bottom:0!important;width:0!important;height:0!important;z-index:2147483000!important}
-.w{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1f2328;-webkit-font-smoothing:antialiased}.w *,.w *::before,.w *::after{box-sizing:border-box}
-[hidden]{display:none!important}
-button,input,textarea{font:inherit;color:inherit;margin:0}button{cursor:pointer}
-svg{width:22px;height:22px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}
-:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
-.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-.launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border:0;border-radius:50%;background:var(--accent);color:var(--on-accent);box-shadow:0 4px 16px rgba(0,0,0,.28);display:flex;align-items:center;justify-content:center}
-.launcher svg{width:28px;height:28px}
-.badge{position:absolute;top:-3px;right:-3px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;background:#cf222e;color:#fff;font-size:12px;font-weight:700;line-height:20px;text-align:center;box-shadow:0 0 0 2px #fff}
-.panel{position:fixed;right:20px;bottom:20px;width:380px;max-height:calc(100vh - 40px);display:flex;flex-direction:column;background:#fff;border-radius:14px;box-shadow:0 12px 48px rgba(0,0,0,.3);overflow:hidden}
-.panel.chatting{height:min(640px,calc(100vh - 40px))}
-header{display:flex;align-items:flex-start;gap:12px;padding:16px 14px 14px 18px;background:var(--accent);color:var(--on-accent)}header>div{flex:1;min-width:0}
-h2{margin:0;font-size:17px;font-weight:700;line-height:1.3;overflow-wrap:anywhere}
-.greeting{margin:4px 0 0;opacity:.92;overflow-wrap:anywhere}
-.close{flex:none;width:34px;height:34px;border:0;border-radius:8px;background:transparent;color:inherit;display:flex;align-items:center;justify-content:center}.close:hover{background:rgba(127,127,127,.25)}
-header :focus-visible{outline-color:currentColor;outline-offset:0}
-.body{flex:1;min-height:0;display:flex;flex-direction:column}
-.form{flex:1;overflow-y:auto;padding:18px;display:flex;flex-direction:column;gap:14px}
-label{display:flex;flex-direction:column;gap:5px;font-weight:600;font-size:13px}
-input,textarea{width:100%;padding:9px 11px;border:1px solid #8c959f;border-radius:8px;background:#fff;font-weight:400;font-size:14px}
-textarea{resize:vertical;min-height:40px}
-input:focus-visible,textarea:focus-visible{outline:2px solid var(--accent);outline-offset:0;border-color:var(--accent)}
-.error{margin:0;color:#b42318;font-weight:600}.error:empty{display:none}
-.primary{border:0;border-radius:8px;padding:10px 18px;background:var(--accent);color:var(--on-accent);font-weight:700}.primary:disabled{opacity:.6;cursor:default}
-.log{flex:1;min-height:0;overflow-y:auto;padding:16px 14px;display:flex;flex-direction:column;gap:12px;background:#f6f8fa}
-.msg{max-width:85%;display:flex;flex-direction:column;align-items:flex-start;align-self:flex-start}.msg.in{align-self:flex-end;align-items:flex-end}
-.meta{display:flex;gap:6px;margin:0 4px 3px;font-size:12px;color:#57606a}
-.who{font-weight:600;color:#1f2328}
-.bubble{padding:8px 12px;border-radius:16px 16px 16px 4px;white-space:pre-wrap;overflow-wrap:anywhere;background:#fff;border:1px solid #d0d7de}
-.in .bubble{background:var(--accent);color:var(--on-accent);border-color:transparent;border-radius:16px 16px 4px 16px}
-.bubble a{color:inherit;text-decoration:underline}
-.pending .bubble,.failed .bubble{opacity:.65}
-.files{display:flex;flex-direction:column;align-items:inherit;gap:6px;margin-top:6px}
-.file{padding:6px 10px;border:1px solid #d0d7de;border-radius:8px;background:#fff;color:#0969da}
-.thumb img{display:block;max-width:220px;max-height:180px;border-radius:10px;border:1px solid #d0d7de}
-.status{font-size:12px;color:#57606a;margin:2px 4px 0}.status:empty{display:none}
-.failed .status{color:#b42318}
-.status button{border:0;background:none;padding:0;color:#0969da;text-decoration:underline;font-weight:600}
-.composer{display:flex;align-items:flex-end;gap:8px;padding:10px;border-top:1px solid #d0d7de;background:#fff}.composer textarea{flex:1;resize:none;max-height:120px;height:40px}
-.icon{flex:none;width:40px;height:40px;border:0;border-radius:8px;background:transparent;color:#57606a;display:flex;align-items:center;justify-content:center}.icon:hover{background:#f0f2f4}
-@media (max-width:480px){
-.panel,.panel.chatting{inset:0;width:auto;height:auto;max-height:none;border-radius:0}
-.launcher{right:16px;bottom:16px}
-input,textarea{font-size:16px}
-}
-`;
+  /* ---------- styles: widget.css, which the server puts in here ---------- */
+  const CSS = __FRONTDESK_WIDGET_CSS__;
 
   start();
 })();

@@ -1,0 +1,240 @@
+"""The streams benchmark's servers: child processes on loopback, and the account they serve.
+
+Part of `bench/streams_bench.py` (run that). Each server is its own process so that the
+memory one holds for its streams never counts against another.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+KiB = 1024
+MiB = 1024 * 1024
+# Conversations the widget streams beyond the latency ones are spread over.
+SPREAD_CONVERSATIONS = 20
+# The highest limit the contract allows: the benchmark must not be what is measured.
+HIGH_LIMIT = 1_000_000
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def raise_fd_limit(needed: int) -> int:
+    """Lift this process's open-file limit to its hard limit; children inherit it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, needed)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    if target < needed:
+        raise SystemExit(
+            f"open-file limit {target} is below the {needed} this run needs: "
+            "lower --streams or raise the hard limit (ulimit -Hn)"
+        )
+    return target
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+    stream_kind: str  # agent | widget | baseline
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def rss_bytes(self) -> int:
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * KiB
+        raise RuntimeError("no VmRSS")
+
+    def cpu_seconds(self) -> float:
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            # Fields after the command name, which may hold spaces: utime, stime are 14, 15.
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def open_fds(self) -> int:
+        return len(os.listdir(f"/proc/{self.process.pid}/fd"))
+
+    def fd_limit(self) -> int:
+        with open(f"/proc/{self.process.pid}/limits") as limits:
+            for line in limits:
+                if line.startswith("Max open files"):
+                    return int(line.split()[3])
+        raise RuntimeError("no open-file limit")
+
+    def open_streams(self) -> int:
+        """How many streams the server itself counts open: what the client sees is not enough."""
+        if self.stream_kind == "baseline":
+            return int(httpx.get(f"{self.base}/stats", timeout=10).json()["open_streams"])
+        text = httpx.get(f"{self.base}/metrics", timeout=10).text
+        found = re.search(
+            rf'^frontdesk_open_event_streams\{{kind="{self.stream_kind}"\}} (\S+)$', text, re.M
+        )
+        return int(float(found.group(1))) if found else 0
+
+    def errors_logged(self) -> list[str]:
+        lines = self.log.read_text(errors="replace").splitlines()
+        # Some arrive through logging's last resort, without a level prefix: match the text.
+        pattern = r"ERROR|CRITICAL|WARNING|Traceback|Exception|Task was destroyed"
+        return [line for line in lines if re.search(pattern, line)]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+def start_server(
+    name: str, kind: str, command: list[str], env: dict[str, str], logs: Path, ready: str
+) -> Server:
+    port = free_port()
+    log = logs / f"{name}.log"
+    with open(log, "wb") as sink:
+        # To a file, read for errors at the end: a stream that fails may only say so there.
+        process = subprocess.Popen(
+            [*command, "--port", str(port)], env=env, cwd=ROOT, stdout=sink, stderr=sink
+        )
+    server = Server(name, process, port, log, kind)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited during start-up:\n{log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{server.base}{ready}", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"{name} did not start")
+
+
+def frontdesk_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
+    env.update(FRONTDESK_DATA_DIR=str(data_dir), FRONTDESK_SECRET_KEY="streams-bench")
+    return env
+
+
+def create_account(env: dict[str, str]) -> dict[str, Any]:
+    created = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "frontdesk",
+            "account",
+            "create",
+            "--name",
+            "Streams bench",
+            "--admin-email",
+            "streams-bench@example.com",
+            "--json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    result: dict[str, Any] = json.loads(created.stdout)
+    return result
+
+
+@dataclass
+class Fixture:
+    """The account's data the streams point at."""
+
+    site_key: str
+    api_token: str
+    tabs_token: str  # the one visitor whose many tabs take the widget latency rounds
+    tabs_id: int
+    spread_tokens: list[str]
+
+
+def prepare(base: str, account: dict[str, Any]) -> Fixture:
+    admin = {"Authorization": f"Bearer {account['api_token']}"}
+    widget = {"X-Api-Key": account["site_key"]}
+    limits = {
+        name: HIGH_LIMIT
+        for name in ("config", "create_conversation", "get_messages", "send_message")
+    }
+    with httpx.Client(base_url=base, timeout=30) as client:
+        patched = client.patch(
+            "/api/v1/agent/settings", json={"rate_limits": limits}, headers=admin
+        )
+        assert patched.status_code == 200, patched.text
+        run = uuid.uuid4().hex[:8]
+        tokens = [f"streams-{run}-{n:04d}" for n in range(SPREAD_CONVERSATIONS + 1)]
+        for token in tokens:
+            body = {
+                "name": "Bench visitor",
+                "email": "visitor@example.com",
+                "message": "hello",
+                "visitor_token": token,
+            }
+            created = client.post("/api/v1/chat/conversations", json=body, headers=widget)
+            assert created.status_code == 201, created.text
+        listing = client.get(
+            "/api/v1/agent/conversations", params={"limit": 100}, headers=admin
+        ).json()
+        ids = {c["visitor_token"]: c["id"] for c in listing["conversations"]}
+    return Fixture(account["site_key"], account["api_token"], tokens[0], ids[tokens[0]], tokens[1:])
+
+
+def start_servers(logs: Path, servers: dict[str, Server]) -> Fixture:
+    """Start the agent, widget and baseline servers into `servers`, and set up the account.
+
+    Fills the caller's dict as each one comes up, so that if a later one fails the caller
+    still stops those already running.
+    """
+    env = frontdesk_env(logs / "data")
+    account = create_account(env)
+    serve = [sys.executable, "-m", "frontdesk", "serve"]
+    servers["agent"] = start_server("agent", "agent", serve, env, logs, "/readyz")
+    fixture = prepare(servers["agent"].base, account)
+    servers["widget"] = start_server("widget", "widget", serve, env, logs, "/readyz")
+    # The options `frontdesk serve` gives uvicorn (cli.py), for the same server stack.
+    baseline_command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.sse_baseline:app",
+        "--host",
+        "127.0.0.1",
+        "--no-proxy-headers",
+        "--no-server-header",
+        "--no-access-log",
+        "--timeout-graceful-shutdown",
+        "3",
+    ]
+    baseline_env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    servers["baseline"] = start_server(
+        "baseline", "baseline", baseline_command, baseline_env, logs, "/healthz"
+    )
+    return fixture
