@@ -20,6 +20,7 @@ from frontdesk.agents import routes as agent_routes
 from frontdesk.config import Settings
 from frontdesk.conversations import agent_routes as conversation_routes
 from frontdesk.conversations import chat_routes
+from frontdesk.conversations.fast_lane import WidgetFastLane
 from frontdesk.errors import METHOD_NOT_ALLOWED, NOT_FOUND, AppError, error_response
 from frontdesk.events import routes as event_routes
 from frontdesk.files import routes as file_routes
@@ -114,4 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.add_middleware(ChatCORSMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=rt.metrics)
+    # The widget's hot GETs go ahead of the whole stack, outside even the error middleware.
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: WidgetFastLane(build_stack(), rt.metrics)  # type: ignore[method-assign]
     return app

@@ -1,17 +1,22 @@
 """Engines and transactions.
 
-SQLite gets two engines: reads begin a deferred transaction (WAL lets them run beside a
-writer), writes begin IMMEDIATE so writers queue on the database lock up front instead of
-failing to upgrade a read lock half-way. PostgreSQL uses one engine for both and locks rows.
+SQLite gets three engines. Reads begin a deferred transaction (WAL lets them run beside a
+writer); writes begin IMMEDIATE, so writers queue on the database lock up front instead of
+failing to upgrade a read lock half-way; both call SQLite inline (see sqlite_inline.py).
+Heavy reads (searches that may scan) go through aiosqlite's threads, off the event loop.
+PostgreSQL uses one engine for all three and locks rows.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -22,25 +27,27 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from frontdesk.events.bus import Event
+from frontdesk.sqlite_inline import PRAGMAS, Checkpointer, inline_creator
 
 Publisher = Callable[[list[Event]], Awaitable[None]]
 
 
-def _sqlite_engine(url: str, begin: str, pool_size: int) -> AsyncEngine:
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=30)
+def _sqlite_engine(url: str, begin: str, pool_size: int, inline: bool) -> AsyncEngine:
+    options: dict[str, Any] = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": 30}
+    if inline:
+        path = make_url(url).database or ""
+        engine = create_async_engine(url, async_creator=inline_creator(path), **options)
+    else:
+        engine = create_async_engine(url, **options)
 
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-        # Take transaction control from the driver so BEGIN is ours to write.
-        dbapi_conn.isolation_level = None
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives a process crash (kill -9); only power loss can
-        # cost the newest commits, and it saves an fsync per message.
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+            # Take transaction control from the driver so BEGIN is ours to write.
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            for pragma in PRAGMAS:
+                cursor.execute(pragma)
+            cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -59,24 +66,38 @@ class Database:
         # Set by the app to its event bus; called with each transaction's events after commit.
         self.publish: Publisher = _publish_nowhere
         self.is_sqlite = url.startswith("sqlite")
+        self.checkpointer: Checkpointer | None = None
+        self.sqlite_path = (make_url(url).database or "") if self.is_sqlite else ""
         if self.is_sqlite:
-            self.read_engine = _sqlite_engine(url, "BEGIN", pool_size=8)
-            self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE", pool_size=4)
+            self.read_engine = _sqlite_engine(url, "BEGIN", pool_size=8, inline=True)
+            self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE", pool_size=4, inline=True)
+            self.heavy_engine = _sqlite_engine(url, "BEGIN", pool_size=4, inline=False)
+            self.checkpointer = Checkpointer(self.sqlite_path)
         else:
             self.read_engine = create_async_engine(url, pool_size=10, max_overflow=20)
-            self.write_engine = self.read_engine
+            self.write_engine = self.heavy_engine = self.read_engine
         self._read = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._write = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self._heavy = async_sessionmaker(self.heavy_engine, expire_on_commit=False)
+        # SQLite has one writer at a time anyway. Queuing this process's writers here,
+        # rather than in SQLite's sleep-and-retry busy handler, saves latency, and it makes
+        # events of this process publish in commit order, which the caches rely on.
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self._read() as session, session.begin():
+    async def read(self, heavy: bool = False) -> AsyncIterator[AsyncSession]:
+        """A read transaction; `heavy` for queries that may scan (kept off the event loop)."""
+        async with (self._heavy if heavy else self._read)() as session, session.begin():
             yield session
+
+    def start(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.start()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One write transaction; the events it queued are published once it has committed."""
-        async with self._write() as session:
+        async with self._write_lock or contextlib.nullcontext(), self._write() as session:
             async with session.begin():
                 session.info["events"] = []
                 yield session
@@ -88,9 +109,10 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
-        await self.read_engine.dispose()
-        if self.write_engine is not self.read_engine:
-            await self.write_engine.dispose()
+        for engine in {self.read_engine, self.write_engine, self.heavy_engine}:
+            await engine.dispose()
+        if self.checkpointer is not None:
+            await self.checkpointer.stop()
 
 
 def queue_event(session: AsyncSession, event: Event, at: int | None = None) -> None:

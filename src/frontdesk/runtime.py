@@ -9,11 +9,15 @@ from types import FrameType
 
 from starlette.requests import Request
 
+from frontdesk.accounts.cache import AccountCache
 from frontdesk.config import Settings
+from frontdesk.conversations.cache import ConversationCache
 from frontdesk.db import Database
 from frontdesk.events.bus import SHUTDOWN, InProcessBus, RedisBus
+from frontdesk.files.store import FileStore, LocalFileStore
 from frontdesk.ops.metrics import Metrics
 from frontdesk.ratelimit import RateLimiter
+from frontdesk.sqlite_inline import ServingLock
 
 
 class Runtime:
@@ -30,10 +34,23 @@ class Runtime:
         self.heartbeat_seconds = 15.0
         self.db.publish = self.bus.publish
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
+        # In-memory caches only where invalidation is synchronous (see their modules).
+        caching = self.db.is_sqlite and not settings.redis_url
+        self.serving_lock = ServingLock(self.db.sqlite_path) if caching else None
+        self.accounts = AccountCache(self.db, enabled=caching)
+        self.conversations = ConversationCache(self.db, enabled=caching)
+        self.bus.listeners += [self.accounts.on_event, self.conversations.on_event]
         self.metrics = Metrics()
+        self.files: FileStore = LocalFileStore(settings.data_dir.resolve() / "files")
 
     async def start(self) -> None:
+        if self.serving_lock is not None:
+            self.serving_lock.acquire()
+        self.db.start()
         await self.bus.start()
+        if isinstance(self.files, LocalFileStore):
+            # Half-written uploads a crash left behind are of no use to anyone.
+            await asyncio.to_thread(self.files.sweep_temporary)
         self._end_streams_on_stop()
 
     def _end_streams_on_stop(self) -> None:
@@ -58,6 +75,8 @@ class Runtime:
     async def stop(self) -> None:
         await self.bus.stop()
         await self.db.dispose()
+        if self.serving_lock is not None:
+            self.serving_lock.release()
 
 
 def runtime(request: Request) -> Runtime:

@@ -6,7 +6,6 @@ import re
 
 from starlette.requests import Request
 
-from frontdesk.accounts.service import account_by_site_key
 from frontdesk.errors import AppError
 from frontdesk.kit.client_address import client_address
 from frontdesk.models import Account
@@ -32,8 +31,7 @@ async def chat_guard(request: Request, endpoint: str, visitor_token: str | None 
     # Keys are URL-safe base64; anything else is refused before it reaches a query.
     if not site_key or not SITE_KEY_SHAPE.match(site_key):
         raise AppError(401, INVALID_SITE_KEY)
-    async with rt.db.read() as session:
-        account = await account_by_site_key(session, site_key)
+    account = await rt.accounts.by_site_key(site_key)
     if account is None:
         raise AppError(401, INVALID_SITE_KEY)
     if not origin_allowed(account, request.headers.get("origin")):

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from frontdesk.agents.auth import CurrentAgent
@@ -22,7 +23,7 @@ from frontdesk.files.uploads import AGENT_FILE_FIELDS, Upload, is_multipart, rec
 from frontdesk.kit.clock import now_us
 from frontdesk.kit.ids import parse_id
 from frontdesk.kit.json_response import JSON
-from frontdesk.kit.request_body import read_fields, text_field
+from frontdesk.kit.request_body import read_fields, text_field, without_nul
 from frontdesk.models import Agent, Conversation
 from frontdesk.runtime import runtime
 
@@ -34,7 +35,9 @@ MAX_LIMIT = 100
 CONVERSATION_NOT_FOUND = "Conversation not found"
 
 
-async def own_conversation(session: Any, agent: Agent, conversation_id: str) -> Conversation:
+async def own_conversation(
+    session: AsyncSession, agent: Agent, conversation_id: str
+) -> Conversation:
     """The agent's account's conversation, or 404 (another account's ids look unknown)."""
     parsed = parse_id(conversation_id)
     conversation = await session.get(Conversation, parsed) if parsed else None
@@ -64,8 +67,9 @@ async def list_conversations(request: Request, agent: CurrentAgent) -> JSON:
         cursor = queries.decode_cursor(raw_cursor)
         if cursor is None:
             raise AppError(422, "Invalid cursor")
-    q = (params.get("q") or "").strip()[:200] or None
-    async with runtime(request).db.read() as session:
+    q = without_nul(params.get("q") or "").strip()[:200] or None
+    # A search may scan every message: keep it off the event loop.
+    async with runtime(request).db.read(heavy=q is not None) as session:
         rows, next_cursor = await queries.list_conversations(
             session, agent.account_id, status=status, q=q, limit=limit, cursor=cursor
         )
@@ -136,8 +140,10 @@ async def update(request: Request, conversation_id: str, agent: CurrentAgent) ->
     if "status" in fields and status not in STATUSES:
         raise AppError(422, "status must be open or closed")
     assignee_id = fields.get("assignee_id")
-    if "assignee_id" in fields and assignee_id is not None and (
-        isinstance(assignee_id, bool) or not isinstance(assignee_id, int)
+    if (
+        "assignee_id" in fields
+        and assignee_id is not None
+        and (isinstance(assignee_id, bool) or not isinstance(assignee_id, int))
     ):
         raise AppError(422, "assignee_id must be an agent's id or null")
     async with runtime(request).db.write() as session:
@@ -150,7 +156,9 @@ async def update(request: Request, conversation_id: str, agent: CurrentAgent) ->
         if "assignee_id" in fields and assignee_id != conversation.assignee_id:
             if assignee_id is not None:
                 assignee = await session.scalar(
-                    select(Agent).where(Agent.id == assignee_id, Agent.account_id == agent.account_id)
+                    select(Agent).where(
+                        Agent.id == assignee_id, Agent.account_id == agent.account_id
+                    )
                 )
                 if assignee is None:
                     raise AppError(422, "assignee_id is not an agent of this account")

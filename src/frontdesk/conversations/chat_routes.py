@@ -8,7 +8,6 @@ from fastapi import APIRouter
 from starlette.requests import Request
 
 from frontdesk.accounts.site_key import chat_guard
-from frontdesk.conversations import queries
 from frontdesk.conversations.service import create_conversation, post_message
 from frontdesk.errors import AppError
 from frontdesk.kit.clock import format_us, parse_iso
@@ -24,6 +23,7 @@ MAX_MESSAGE = 10_000
 MAX_NAME = 255
 MESSAGE_TOO_LONG = "Message is too long (maximum 10000 characters)"
 CONVERSATION_NOT_FOUND = "Conversation not found"
+
 
 def body_schema(name: str) -> dict[str, Any]:
     return {
@@ -60,8 +60,7 @@ async def visitor_conversation(
 ) -> Conversation:
     if not VISITOR_TOKEN.match(visitor_token):
         raise AppError(404, CONVERSATION_NOT_FOUND)
-    async with runtime(request).db.read() as session:
-        conversation = await queries.conversation_for_visitor(session, account.id, visitor_token)
+    conversation = await runtime(request).conversations.conversation(account.id, visitor_token)
     if conversation is None:
         raise AppError(404, CONVERSATION_NOT_FOUND)
     return conversation
@@ -121,9 +120,13 @@ async def list_messages(request: Request, visitor_token: str, since: str | None 
         since_us = parse_iso(since)
         if since_us is None:
             raise AppError(422, "Invalid since timestamp")
-    conversation = await visitor_conversation(request, account, visitor_token)
-    async with runtime(request).db.read() as session:
-        messages = await queries.widget_messages(session, conversation, since_us)
+    messages = None
+    if VISITOR_TOKEN.match(visitor_token):
+        messages = await runtime(request).conversations.messages(
+            account.id, visitor_token, since_us
+        )
+    if messages is None:
+        raise AppError(404, CONVERSATION_NOT_FOUND)
     return reply(request, messages)
 
 
@@ -144,13 +147,11 @@ async def send_message(request: Request, visitor_token: str) -> JSON:
         raise AppError(422, MESSAGE_TOO_LONG)
     conversation = await visitor_conversation(request, account, visitor_token)
     async with runtime(request).db.write() as session:
-        contact_name = await queries.contact_name(session, conversation.contact_id)
-        posted = await post_message(
+        posted = await post_message(  # authored by the contact
             session,
             conversation.id,
             direction="inbound",
             body=message,
-            author=contact_name,
             idempotency_key=key,
         )
     return reply(

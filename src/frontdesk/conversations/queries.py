@@ -134,9 +134,7 @@ async def list_conversations(
     cursor: tuple[int, int] | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Newest activity first, keyset-paginated on (last_activity_us, id)."""
-    query = select(Conversation).where(
-        Conversation.account_id == account_id
-    )
+    query = select(Conversation).where(Conversation.account_id == account_id)
     if status != "all":
         query = query.where(Conversation.status == status)
     if q:
@@ -165,10 +163,6 @@ async def list_conversations(
     return await _views(session, rows[:limit]), next_cursor
 
 
-async def contact_name(session: AsyncSession, contact_id: int) -> str:
-    return str(await session.scalar(select(Contact.name).where(Contact.id == contact_id)))
-
-
 async def newest_message_us(session: AsyncSession, conversation_id: int) -> int:
     query = select(func.max(Message.created_us)).where(Message.conversation_id == conversation_id)
     return int(await session.scalar(query) or 0)
@@ -194,5 +188,23 @@ async def account_messages_since(
             "conversation_id": m.conversation_id,
             "message": agent_message(m, m.conversation_id, files.get(m.id, ())),
         }
+        for m in messages
+    ]
+
+
+async def widget_tail(
+    session: AsyncSession, conversation: Conversation, limit: int
+) -> list[tuple[int, dict[str, Any]]]:
+    """The newest `limit` public messages with their timestamps, oldest first."""
+    query = (
+        select(Message)
+        .where(Message.conversation_id == conversation.id, Message.private.is_(False))
+        .order_by(Message.created_us.desc())
+        .limit(limit)
+    )
+    messages = list(await session.scalars(query))[::-1]
+    files = await attachments_by_message(session, [m.id for m in messages])
+    return [
+        (m.created_us, widget_message(m, conversation.visitor_token, files.get(m.id, ())))
         for m in messages
     ]

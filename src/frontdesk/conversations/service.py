@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +21,35 @@ from frontdesk.models import Account, Attachment, Contact, Conversation, Idempot
 
 IDEMPOTENCY_WINDOW_US = 24 * 3600 * 1_000_000
 CONVERSATION_EXISTS = "A conversation with this visitor token already exists"
+
+
+# post_message's statements, built once: constructing and caching them per call was the
+# largest cost of a message.
+_LOCK = (
+    select(
+        Conversation.account_id,
+        Conversation.visitor_token,
+        Conversation.status,
+        Conversation.last_message_us,
+        Contact.name,
+    )
+    .join(Contact, Contact.id == Conversation.contact_id)
+    .where(Conversation.id == bindparam("cid"))
+    .with_for_update(of=Conversation)
+)
+_INSERT_MESSAGE = insert(Message).returning(Message.id)
+_INSERT_KEY = insert(IdempotencyKey)
+_TOUCH = (
+    update(Conversation)
+    .where(Conversation.id == bindparam("cid"))
+    .values(
+        last_message_us=bindparam("ts"),
+        last_activity_us=bindparam("ts"),
+        updated_us=bindparam("ts"),
+        last_message_id=bindparam("mid"),
+        status=bindparam("status"),
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +98,7 @@ async def post_message(
     *,
     direction: str,
     body: str,
-    author: str,
+    author: str | None = None,
     agent_id: int | None = None,
     private: bool = False,
     attachments: Sequence[NewAttachment] = (),
@@ -80,82 +109,110 @@ async def post_message(
     Invariant: under the conversation's row lock, the message gets a timestamp strictly
     after the conversation's newest (max(now, last + 1 µs)) and its events are published
     only after commit, so a reader polling with `since` never misses or repeats one.
+    `author` None means the conversation's contact (a visitor's own message).
+
+    Runs prepared Core statements on the connection rather than the ORM: this is the path
+    of every message, and building and compiling statements cost more than SQLite did.
     """
-    conversation = await lock_conversation(session, conversation_id)
+    connection = await session.connection()
+    locked = (await connection.execute(_LOCK, {"cid": conversation_id})).one_or_none()
+    if locked is None:
+        raise AppError(404, "Conversation not found")
+    account_id, visitor_token, status, last_message_us, contact_name = locked
     now = now_us()
     if idempotency_key is not None:
-        replay = await _replay(session, conversation.id, idempotency_key, now)
+        replay = await _replay(session, conversation_id, idempotency_key, now)
         if replay is not None:
             return replay
 
-    created_us = max(now, conversation.last_message_us + 1)
+    created_us = max(now, last_message_us + 1)
     message = Message(
-        conversation_id=conversation.id,
+        conversation_id=conversation_id,
         direction=direction,
         body=body,
-        author=author,
+        author=author if author is not None else contact_name,
         agent_id=agent_id,
         private=private,
         created_us=created_us,
     )
-    session.add(message)
-    await session.flush()
-    stored = tuple(
-        Attachment(message_id=message.id, created_us=created_us, **asdict(item))
-        for item in attachments
+    inserted = await connection.execute(
+        _INSERT_MESSAGE,
+        {
+            "conversation_id": conversation_id,
+            "direction": direction,
+            "body": body,
+            "author": message.author,
+            "agent_id": agent_id,
+            "private": private,
+            "created_us": created_us,
+        },
     )
-    session.add_all(stored)
-    if idempotency_key is not None:
-        session.add(
-            IdempotencyKey(
-                conversation_id=conversation.id,
-                key=idempotency_key,
-                message_id=message.id,
-                created_us=now,
-            )
+    message.id = inserted.scalar_one()
+    stored = []
+    for item in attachments:
+        values = {"message_id": message.id, "created_us": created_us, **asdict(item)}
+        attachment_id = await session.scalar(
+            insert(Attachment).values(**values).returning(Attachment.id)
         )
-    reopened = direction == "inbound" and conversation.status == "closed"
-    conversation.last_message_us = created_us
-    conversation.last_message_id = message.id
-    conversation.last_activity_us = created_us
-    conversation.updated_us = created_us
-    if reopened:
-        conversation.status = "open"
-    await session.flush()
+        stored.append(Attachment(id=attachment_id, **values))
+    if idempotency_key is not None:
+        await connection.execute(
+            _INSERT_KEY,
+            {
+                "conversation_id": conversation_id,
+                "key": idempotency_key,
+                "message_id": message.id,
+                "created_us": now,
+            },
+        )
+    reopened = direction == "inbound" and status == "closed"
+    await connection.execute(
+        _TOUCH,
+        {
+            "cid": conversation_id,
+            "ts": created_us,
+            "mid": message.id,
+            "status": "open" if reopened else status,
+        },
+    )
 
     queue_event(
         session,
         Event(
-            account_id=conversation.account_id,
+            account_id=account_id,
             type="message.created",
             ts_us=created_us,
-            conversation_id=conversation.id,
-            visitor_token=conversation.visitor_token,
+            conversation_id=conversation_id,
+            visitor_token=visitor_token,
             data={
-                "conversation_id": conversation.id,
-                "message": agent_message(message, conversation.id, stored),
+                "conversation_id": conversation_id,
+                "message": agent_message(message, conversation_id, stored),
             },
-            public=None if private else widget_message(message, conversation.visitor_token, stored),
+            public=None if private else widget_message(message, visitor_token, stored),
+            prev_ts_us=last_message_us,
         ),
     )
     if reopened:
+        conversation = await lock_conversation(session, conversation_id)
         await queue_conversation_event(session, conversation, "conversation.updated")
-    return Posted(message, stored)
+    return Posted(message, tuple(stored))
 
 
 async def _replay(session: AsyncSession, conversation_id: int, key: str, now: int) -> Posted | None:
-    row = await session.scalar(
-        select(IdempotencyKey).where(
-            IdempotencyKey.conversation_id == conversation_id, IdempotencyKey.key == key
+    row = (
+        await session.execute(
+            select(IdempotencyKey.id, IdempotencyKey.message_id, IdempotencyKey.created_us).where(
+                IdempotencyKey.conversation_id == conversation_id, IdempotencyKey.key == key
+            )
         )
-    )
+    ).one_or_none()
     if row is None:
         return None
-    if row.created_us < now - IDEMPOTENCY_WINDOW_US:
-        await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row.id))
-        await session.flush()
+    key_id, message_id, created_us = row
+    if created_us < now - IDEMPOTENCY_WINDOW_US:
+        await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == key_id))
         return None
-    message = await session.get(Message, row.message_id)
+    message = await session.get(Message, message_id)
     if message is None:  # pragma: no cover - cascades delete the key with its message
         return None
     return Posted(message, (), replayed=True)
@@ -178,9 +235,9 @@ async def queue_conversation_event(
 async def upsert_contact(session: AsyncSession, account_id: int, name: str, email: str) -> Contact:
     """The account's contact for this email (any case), created or renamed to `name`."""
     now = now_us()
-    insert = _insert(session)
+    dialect_insert = _insert(session)
     await session.execute(
-        insert(Contact)
+        dialect_insert(Contact)
         .values(
             account_id=account_id, name=name, email=email, email_lower=email.lower(), created_us=now
         )
@@ -211,9 +268,9 @@ async def create_conversation(
     """
     contact = await upsert_contact(session, account.id, name, email)
     now = now_us()
-    insert = _insert(session)
+    dialect_insert = _insert(session)
     conversation_id = await session.scalar(
-        insert(Conversation)
+        dialect_insert(Conversation)
         .values(
             account_id=account.id,
             contact_id=contact.id,

@@ -11,7 +11,6 @@ from starlette.responses import Response
 
 from frontdesk.accounts.site_key import chat_guard
 from frontdesk.agents.auth import CurrentAgent
-from frontdesk.conversations import queries as conversation_queries
 from frontdesk.conversations.chat_routes import (
     MAX_MESSAGE,
     MESSAGE_TOO_LONG,
@@ -177,13 +176,11 @@ async def visitor_upload(request: Request, visitor_token: str) -> Response:
         if len(message) > MAX_MESSAGE:
             raise AppError(422, MESSAGE_TOO_LONG)
         async with runtime(request).db.write() as session:
-            author = await conversation_queries.contact_name(session, conversation.contact_id)
             posted = await post_message(
                 session,
                 conversation.id,
                 direction="inbound",
                 body=message,
-                author=author,
                 attachments=upload.attachments(),
                 idempotency_key=key,
             )

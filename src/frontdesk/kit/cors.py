@@ -6,7 +6,7 @@ attach the site key to them.
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ALLOW_METHODS = "GET, POST, OPTIONS"
@@ -15,6 +15,15 @@ EXPOSE_HEADERS = (
     "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, "
     "Content-Disposition, Content-Length"
 )
+
+
+def response_headers(origin: str | None) -> list[tuple[bytes, bytes]]:
+    """The CORS headers of an actual (not preflight) widget API response."""
+    return [
+        (b"access-control-allow-origin", (origin or "*").encode("latin-1")),
+        (b"access-control-expose-headers", EXPOSE_HEADERS.encode()),
+        (b"vary", b"Origin"),
+    ]
 
 
 class ChatCORSMiddleware:
@@ -43,12 +52,11 @@ class ChatCORSMiddleware:
             await send({"type": "http.response.body", "body": b""})
             return
 
+        extra = response_headers(origin)
+
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["Access-Control-Allow-Origin"] = origin or "*"
-                headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
-                headers.append("Vary", "Origin")
+                message["headers"] = [*message.get("headers", ()), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_cors)

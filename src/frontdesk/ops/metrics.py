@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+access_log = logging.getLogger("frontdesk.access")
+
 
 class Metrics:
     def __init__(self) -> None:
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "frontdesk_http_requests",
@@ -38,11 +42,21 @@ class Metrics:
             registry=self.registry,
         )
 
+    def record(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            # Resolving label values costs a lock and a dict walk per call; do it once each.
+            children = self._children[key] = (
+                self.latency.labels(route),
+                self.requests.labels(method, route, str(status)),
+            )
+        children[0].observe(seconds)
+        children[1].inc()
+        access_log.info("%s %s %d", method, route, status)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
-
-
-access_log = logging.getLogger("frontdesk.access")
 
 
 class MetricsMiddleware:
@@ -67,11 +81,8 @@ class MetricsMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                route = scope.get("route")
-                label = getattr(route, "path", "unmatched")
-                self.metrics.latency.labels(label).observe(time.perf_counter() - start)
-                self.metrics.requests.labels(scope["method"], label, str(status)).inc()
-                access_log.info("%s %s %d", scope["method"], label, status)
+                label = getattr(scope.get("route"), "path", "unmatched")
+                self.metrics.record(scope["method"], label, status, time.perf_counter() - start)
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
