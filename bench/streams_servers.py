@@ -12,6 +12,7 @@ import re
 import resource
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -136,6 +137,13 @@ def start_server(
     raise RuntimeError(f"{name} did not start")
 
 
+def copy_database(source: Path, target: Path) -> None:
+    """A consistent copy of a live SQLite database (the backup API, not a file copy)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
 def frontdesk_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
     env.update(FRONTDESK_DATA_DIR=str(data_dir), FRONTDESK_SECRET_KEY="streams-bench")
@@ -218,7 +226,11 @@ def start_servers(logs: Path, servers: dict[str, Server]) -> Fixture:
     serve = [sys.executable, "-m", "frontdesk", "serve"]
     servers["agent"] = start_server("agent", "agent", serve, env, logs, "/readyz")
     fixture = prepare(servers["agent"].base, account)
-    servers["widget"] = start_server("widget", "widget", serve, env, logs, "/readyz")
+    # One serving process per SQLite database (its caches and event bus are in-process):
+    # the widget server gets a copy of the prepared database, same account, same ids.
+    widget_env = frontdesk_env(logs / "widget-data")
+    copy_database(logs / "data" / "frontdesk.db", logs / "widget-data" / "frontdesk.db")
+    servers["widget"] = start_server("widget", "widget", serve, widget_env, logs, "/readyz")
     # The options `frontdesk serve` gives uvicorn (cli.py), for the same server stack.
     baseline_command = [
         sys.executable,

@@ -111,6 +111,37 @@ def test_serve_refuses_a_port_in_use(env):
     assert "Traceback" not in result.stderr
 
 
+def test_a_second_server_on_one_sqlite_database_is_refused(env):
+    port = free_port()
+    first = subprocess.Popen(
+        [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert first.stdout is not None
+        while "demo page" not in first.stdout.readline():
+            assert first.poll() is None
+        # The lock is taken as the app starts up, before it answers anything.
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        second = run(["serve", "--port", str(free_port())], env, timeout=30)
+        assert second.returncode != 0
+        assert "Another Frontdesk process is serving this SQLite database" in second.stderr
+        assert "Traceback" not in second.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=15)
+
+
 def test_serve_workers_need_redis(env):
     result = run(["serve", "--workers", "2", "--port", str(free_port())], env)
     assert result.returncode != 0 and "FRONTDESK_REDIS_URL" in result.stderr

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import errno
 import json
-import logging
+import resource
 import socket
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from frontdesk import migrations
@@ -21,6 +25,7 @@ from frontdesk.config import ConfigError, Settings
 from frontdesk.db import Database
 from frontdesk.errors import AppError
 from frontdesk.kit.validation import normalized_email
+from frontdesk.sqlite_inline import DatabaseInUse, ServingLock
 
 
 class CommandError(Exception):
@@ -77,6 +82,9 @@ async def _bootstrap(settings: Settings) -> NewAccount | None:
     db = Database(settings.async_database_url)
     try:
         async with db.write() as session:
+            if not db.is_sqlite:
+                # Instances starting together on an empty database: one sets it up.
+                await session.execute(text("SELECT pg_advisory_xact_lock(7263542)"))
             if await count_accounts(session):
                 return None
             return await create_account(
@@ -88,6 +96,36 @@ async def _bootstrap(settings: Settings) -> NewAccount | None:
             )
     finally:
         await db.dispose()
+
+
+def _raise_open_file_limit() -> None:
+    """Every open event stream holds a socket; the usual soft limit of 1,024 is too few."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 1_048_576
+    if soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError):
+            wanted = soft
+    if wanted < 10_000:
+        print(
+            f"frontdesk: warning: the open-file limit is {wanted}, so at most about that many "
+            "chats can be open at once; raise it (ulimit -n, or LimitNOFILE= under systemd)",
+            file=sys.stderr,
+        )
+
+
+def _check_sole_server(settings: Settings) -> None:
+    """Say it plainly when another process already serves this SQLite database."""
+    if not settings.is_sqlite or settings.redis_url:
+        return
+    probe = ServingLock(make_url(settings.async_database_url).database or "")
+    try:
+        probe.acquire()
+    except DatabaseInUse as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        probe.release()
 
 
 def _check_port(host: str, port: int) -> None:
@@ -105,14 +143,15 @@ def _check_port(host: str, port: int) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s %(message)s")
     settings = load_settings()
     if args.workers > 1 and not settings.redis_url:
         raise CommandError(
             "--workers above 1 needs FRONTDESK_REDIS_URL: instances share limits and events there"
         )
     _check_port(args.host, args.port)
+    _raise_open_file_limit()
     upgrade_schema(settings)
+    _check_sole_server(settings)
     created = asyncio.run(_bootstrap(settings))
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     base = f"http://{shown_host}:{args.port}"
@@ -138,10 +177,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
         forwarded_allow_ips="",
         server_header=False,
         log_level="info",
+        log_config=_log_config(args.access_log),
         access_log=False,  # it would log visitor_tokens; ops/metrics.py logs route templates
         timeout_graceful_shutdown=3,
     )
     return 0
+
+
+def _log_config(access_log: bool) -> dict[str, Any]:
+    """uvicorn's logging, plus Frontdesk's loggers; workers are configured from it too."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["frontdesk"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    # Off by default, like gunicorn's: a reverse proxy usually logs requests already, and a
+    # line per request costs a tenth of a cached widget request.
+    config["loggers"]["frontdesk.access"] = {
+        "handlers": ["default"],
+        "level": "INFO" if access_log else "WARNING",
+        "propagate": False,
+    }
+    return config
 
 
 def cmd_account_create(args: argparse.Namespace) -> int:
@@ -189,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--access-log", action="store_true", help="log every request (route, never the path)"
+    )
     serve.set_defaults(run=cmd_serve)
 
     account = commands.add_parser("account", help="manage accounts")

@@ -231,3 +231,29 @@ async def test_open_streams_are_in_metrics(client, account):
         await asyncio.sleep(0.05)
     else:
         raise AssertionError("a closed stream is still counted")
+
+
+async def test_concurrent_writers_reach_the_visitor_once_each_in_order(client, account):
+    token, cid = await create(client, account)
+    async with open_stream(client, f"{CHAT}/{token}/events", headers=account.widget) as stream:
+
+        async def note(i: int) -> None:
+            await agent_reply(client, account, cid, f"note {i}", private=True)
+
+        async def visitor(i: int) -> dict:
+            r = await client.post(
+                f"{CHAT}/{token}/messages", json={"message": f"v{i}"}, headers=account.widget
+            )
+            return r.json()
+
+        replies = await asyncio.gather(
+            *(agent_reply(client, account, cid, f"a{i}") for i in range(8)),
+            *(visitor(i) for i in range(8)),
+            *(note(i) for i in range(4)),
+        )
+        public_ids = {r["id"] for r in replies if r}
+        got = [await stream.next() for _ in range(16)]
+        assert {e.data["id"] for e in got} == public_ids
+        stamps = [e.data["timestamp"] for e in got]
+        assert stamps == sorted(stamps) and len(set(stamps)) == 16
+        assert await stream.nothing_within(0.7)

@@ -44,6 +44,7 @@ def live_frontdesk(data_dir: Path, **settings: object) -> Iterator[LiveFrontdesk
     """A real server on SQLite in `data_dir`, with one account made the way the CLI makes it."""
     values: dict[str, Any] = {"data_dir": data_dir, "secret_key": "browser-tests", **settings}
     config = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    config.ensure_data_dir()
     migrations.upgrade(config.async_database_url)
 
     async def make() -> tuple[int, str, str]:

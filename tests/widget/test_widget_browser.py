@@ -5,20 +5,17 @@ Controls are found by their accessible names: those names are part of the contra
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
+import struct
+import zlib
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, Route, ViewportSize, expect
 
-from frontdesk.config import Settings
-from frontdesk.conversations.service import NewAttachment, post_message
-from frontdesk.db import Database
 from tests.support.browser import LiveFrontdesk
 from tests.widget.conftest import AUTO_REPLY, GREETING, AgentAPI, eventually
 
@@ -367,48 +364,39 @@ def test_a_message_from_both_the_stream_and_polling_shows_once(
     expect(log.locator(".msg")).to_have_count(3)
 
 
-def _post_with_files(frontdesk_data: Path, conversation_id: int) -> None:
-    config = Settings(_env_file=None, data_dir=frontdesk_data, secret_key="browser-tests")  # type: ignore[call-arg]
+def _png_1x1() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
-    async def post() -> None:
-        db = Database(config.async_database_url)
-        try:
-            async with db.write() as session:
-                files = [
-                    NewAttachment("photo.png", "image/png", 68, "0" * 64, "test/photo"),
-                    NewAttachment("invoice.pdf", "application/pdf", 48213, "1" * 64, "test/pdf"),
-                ]
-                await post_message(
-                    session,
-                    conversation_id,
-                    direction="outbound",
-                    body="Here is the invoice.",
-                    author="Sam",
-                    attachments=files,
-                )
-        finally:
-            await db.dispose()
-
-    # Playwright's sync API keeps an event loop running on this thread; use another.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, post()).result()
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\x25\x63\xeb")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
 
 
 def test_attachments_are_links_and_thumbnails_with_the_site_key(
     page: Page,
     host_site: str,
     frontdesk: LiveFrontdesk,
-    data_dir: Path,
     agent: AgentAPI,
     email: str,
 ) -> None:
-    # No upload route to go through yet: store the files' message the way every message is
-    # stored (post_message), straight into the live server's database. That bypasses the
-    # server's event bus, so the widget is made to poll: its fallback when there's no stream.
+    # The stream is blocked so the attachments arrive by polling, the fallback path.
     page.route(STREAM, lambda route: route.abort())
     start_chat(page, host_site + "/", email, "Can I have the invoice?")
     conversation = agent.conversation(email)
-    _post_with_files(data_dir, conversation["id"])
+    pdf_bytes = b"%PDF-1.4\n" + b"0" * (48213 - 9)
+    sent = agent.client.post(
+        f"/api/v1/agent/conversations/{conversation['id']}/messages",
+        data={"message": "Here is the invoice."},
+        files=[
+            ("files", ("photo.png", _png_1x1(), "image/png")),
+            ("files", ("invoice.pdf", pdf_bytes, "application/pdf")),
+        ],
+    )
+    assert sent.status_code == 201, sent.text
     log = page.get_by_role("log")
     expect(log.get_by_text("Here is the invoice.")).to_be_visible()
     base = f"{frontdesk.base_url}/api/v1/chat/conversations/{conversation['visitor_token']}/files/"

@@ -11,17 +11,22 @@ from starlette.requests import Request
 
 from frontdesk.agents.service import agent_by_token
 from frontdesk.errors import AUTH_REQUIRED, FORBIDDEN, AppError
+from frontdesk.kit.clock import now_us
 from frontdesk.models import Agent
 from frontdesk.runtime import runtime
 
 SESSION_COOKIE = "frontdesk_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# An inbox session ends this long after sign-in, whatever the browser keeps.
+SESSION_DAYS = 30
 
 
 def csrf_token(secret_key: str, session_token: str) -> str:
     """Derived from the session, so there is nothing more to store; the inbox page carries it."""
-    return hmac.new(secret_key.encode(), b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        secret_key.encode(), b"csrf:" + session_token.encode(), hashlib.sha256
+    ).hexdigest()
 
 
 async def authenticate(request: Request) -> Agent:
@@ -34,10 +39,13 @@ async def authenticate(request: Request) -> Agent:
     elif cookie := request.cookies.get(SESSION_COOKIE):
         if request.method not in SAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER, "")
-            if not hmac.compare_digest(sent, csrf_token(rt.secret_key, cookie)):
+            # Bytes: compare_digest refuses non-ASCII str, and a header may hold anything.
+            expected = csrf_token(rt.secret_key, cookie).encode()
+            if not hmac.compare_digest(sent.encode(errors="replace"), expected):
                 raise AppError(403, "Invalid CSRF token")
         async with rt.db.read() as session:
-            agent = await agent_by_token(session, cookie, kind="session")
+            oldest = now_us() - SESSION_DAYS * 86_400 * 1_000_000
+            agent = await agent_by_token(session, cookie, kind="session", issued_after_us=oldest)
     else:
         agent = None
     if agent is None:

@@ -51,13 +51,17 @@ async def create_agent(
 async def agent_by_password(session: AsyncSession, email: str, password: str) -> Agent | None:
     email = email.strip().lower()
     # NUL can't be in a stored address, and PostgreSQL refuses to even compare it.
-    agent = None if "\x00" in email else await session.scalar(select(Agent).where(Agent.email == email))
+    agent = (
+        None if "\x00" in email else await session.scalar(select(Agent).where(Agent.email == email))
+    )
     if not verify_password(agent.password_hash if agent else None, password):
         return None
     return agent
 
 
-async def agent_by_token(session: AsyncSession, token: str, kind: str | None = None) -> Agent | None:
+async def agent_by_token(
+    session: AsyncSession, token: str, kind: str | None = None, issued_after_us: int = 0
+) -> Agent | None:
     query = (
         select(Agent)
         .join(AgentToken, AgentToken.agent_id == Agent.id)
@@ -65,6 +69,8 @@ async def agent_by_token(session: AsyncSession, token: str, kind: str | None = N
     )
     if kind is not None:
         query = query.where(AgentToken.kind == kind)
+    if issued_after_us:
+        query = query.where(AgentToken.created_us > issued_after_us)
     return await session.scalar(query)
 
 

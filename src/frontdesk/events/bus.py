@@ -37,6 +37,9 @@ class Event:
     conversation_id: int | None = None
     visitor_token: str | None = None
     public: dict[str, Any] | None = None
+    # message.created: the conversation's previous message timestamp, so a stream can
+    # tell that it has missed nothing in between.
+    prev_ts_us: int | None = None
 
     def encode(self) -> bytes:
         return orjson.dumps(asdict(self))

@@ -20,6 +20,7 @@ from frontdesk.conversations.chat_routes import visitor_conversation
 from frontdesk.events.bus import RESYNC, SHUTDOWN, Subscription
 from frontdesk.events.sse import HEARTBEAT, PREAMBLE, event_stream, frame, resume_point
 from frontdesk.kit.clock import format_us, parse_iso
+from frontdesk.models import Conversation
 from frontdesk.runtime import Runtime, runtime
 
 router = APIRouter()
@@ -27,14 +28,6 @@ router = APIRouter()
 # The most a resuming agent stream replays; beyond that a client should re-read the API.
 AGENT_BACKLOG_LIMIT = 5000
 AGENT_EVENTS = ("conversation.created", "conversation.updated", "message.created")
-
-
-async def _next(subscription: Subscription, heartbeat: float) -> str | None:
-    """The next event's type, or None when the heartbeat is due."""
-    try:
-        return (await asyncio.wait_for(subscription.queue.get(), heartbeat)).type
-    except TimeoutError:
-        return None
 
 
 @router.get(
@@ -54,33 +47,72 @@ async def widget_events(request: Request, visitor_token: str) -> StreamingRespon
         gauge.inc()
         try:
             async with rt.bus.subscribe(account.id, conversation.id) as subscription:
-                watermark = since
-                if watermark is None:
-                    async with rt.db.read() as session:
-                        watermark = await queries.newest_message_us(session, conversation.id)
-                yield PREAMBLE
-                while True:
-                    # Every wake-up (a new message, a resync, the first pass) re-reads what
-                    # is committed after the watermark: commits follow timestamp order within
-                    # a conversation, so this can neither skip nor repeat a message.
-                    async with rt.db.read() as session:
-                        fresh = await queries.widget_messages(session, conversation, watermark)
-                    for message in fresh:
-                        yield frame("message", message, message["timestamp"])
-                        watermark = parse_iso(message["timestamp"])
-                    subscription.overflowed = False
-                    while True:
-                        kind = await _next(subscription, rt.heartbeat_seconds)
-                        if kind is None:
-                            yield HEARTBEAT
-                        elif kind == SHUTDOWN:
-                            return
-                        elif kind in ("message.created", RESYNC):
-                            break
+                stream = _VisitorStream(rt, conversation, subscription)
+                async for chunk in stream.run(since):
+                    yield chunk
         finally:
             gauge.dec()
 
     return event_stream(body(), getattr(request.state, "extra_headers", None))
+
+
+class _VisitorStream:
+    """One visitor's stream: new public messages of one conversation, each exactly once.
+
+    `watermark` is the timestamp of the newest message (notes included) the stream has
+    accounted for. An event whose `prev_ts_us` equals it follows on with no gap, so it is
+    sent as it came. Anything else (a gap, events that overtook each other, a resync, a
+    full queue, a resume) re-reads the database after the watermark: commits follow
+    timestamp order within a conversation, so that read can neither skip nor repeat.
+    """
+
+    def __init__(self, rt: Runtime, conversation: Conversation, subscription: Subscription):
+        self.rt = rt
+        self.conversation = conversation
+        self.subscription = subscription
+
+    async def _catch_up(self, watermark: int) -> tuple[list[bytes], int]:
+        async with self.rt.db.read() as session:
+            fresh = await queries.widget_messages(session, self.conversation, watermark)
+        frames = []
+        for message in fresh:
+            frames.append(frame("message", message, message["timestamp"]))
+            watermark = parse_iso(message["timestamp"]) or watermark
+        return frames, watermark
+
+    async def run(self, since: int | None) -> AsyncIterator[bytes]:
+        if since is None:
+            async with self.rt.db.read() as session:
+                watermark = await queries.newest_message_us(session, self.conversation.id)
+            behind = False
+        else:
+            watermark, behind = since, True
+        yield PREAMBLE
+        while True:
+            if behind or self.subscription.overflowed:
+                self.subscription.overflowed = False
+                frames, watermark = await self._catch_up(watermark)
+                for chunk in frames:
+                    yield chunk
+                behind = False
+            try:
+                event = await asyncio.wait_for(
+                    self.subscription.queue.get(), self.rt.heartbeat_seconds
+                )
+            except TimeoutError:
+                yield HEARTBEAT
+                continue
+            if event.type == SHUTDOWN:
+                return
+            if event.type == RESYNC:
+                behind = True
+            elif event.type == "message.created" and event.ts_us > watermark:
+                if event.prev_ts_us == watermark:
+                    if event.public is not None:
+                        yield frame("message", event.public, event.public["timestamp"])
+                    watermark = event.ts_us
+                else:
+                    behind = True
 
 
 @router.get(

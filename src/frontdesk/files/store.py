@@ -23,8 +23,6 @@ import anyio
 import anyio.to_thread
 from starlette.requests import Request
 
-from frontdesk.runtime import runtime
-
 log = logging.getLogger("frontdesk.files")
 
 # Chunks are gathered up to this size before a write, so a thread hop moves a useful
@@ -235,10 +233,6 @@ def _unlink_quietly(path: Path) -> None:
 
 
 def file_store(request: Request) -> FileStore:
-    """The app's store, made on first use: <data_dir>/files on local disk."""
-    state = request.app.state
-    store: FileStore | None = getattr(state, "file_store", None)
-    if store is None:
-        local = LocalFileStore(runtime(request).settings.data_dir.resolve() / "files")
-        state.file_store = store = local
+    """The app's store; the Runtime holds it (not imported here: it imports this module)."""
+    store: FileStore = request.app.state.runtime.files
     return store

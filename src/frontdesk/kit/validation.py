@@ -8,7 +8,9 @@ from email_validator import EmailNotValidError, validate_email
 
 VISITOR_TOKEN = re.compile(r"^[A-Za-z0-9\-_.:]{16,128}$")
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+ORIGIN = re.compile(
+    r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$"
+)
 
 
 def normalized_email(value: str) -> str | None:
@@ -22,4 +24,3 @@ def normalized_email(value: str) -> str | None:
         return None
     # ...but a dotless domain ("jane@gmail") is almost always a typo on a chat form.
     return result.normalized if "." in result.domain else None
-

@@ -18,7 +18,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from frontdesk.agents.auth import CSRF_HEADER, SESSION_COOKIE, csrf_token
+from frontdesk.agents.auth import CSRF_HEADER, SESSION_COOKIE, SESSION_DAYS, csrf_token
 from frontdesk.agents.routes import agent_json, password_login
 from frontdesk.agents.service import agent_by_token, issue_token, revoke_token
 from frontdesk.errors import NOT_FOUND, AppError
@@ -34,7 +34,7 @@ STATIC_DIR = WEB_DIR / "static"
 STATIC_NAME = re.compile(r"^inbox[a-z0-9_-]*\.(js|css)$")
 STATIC_TYPES = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"}
 # A month: the cookie is the only expiry a session has, and agents expect to stay signed in.
-SESSION_MAX_AGE = 30 * 24 * 3600
+SESSION_MAX_AGE = SESSION_DAYS * 24 * 3600
 # 'self' only: visitor text can never become script, even if a renderer slipped.
 PAGE_CSP = (
     "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
