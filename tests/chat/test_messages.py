@@ -216,3 +216,23 @@ class TestIdempotencyKey:
             for _ in range(3)
         ]
         assert codes == [201, 201, 429]
+
+
+async def test_a_replay_answers_whatever_its_body(client, account):
+    token = await start_conversation(client, account)
+    first = await send(client, account, token, "the real one", **{"Idempotency-Key": "retry-7"})
+    url = f"{BASE}/{token}/messages"
+    for body in ({}, {"message": "  "}, {"message": "x" * 10_001}):
+        again = await client.post(
+            url, json=body, headers={**account.widget, "Idempotency-Key": "retry-7"}
+        )
+        assert again.status_code == 201
+        assert (again.json()["id"], again.json()["timestamp"]) == (
+            first.json()["id"],
+            first.json()["timestamp"],
+        )
+    # Without a match, the body's own problem is the answer.
+    fresh = await client.post(
+        url, json={}, headers={**account.widget, "Idempotency-Key": "new-key"}
+    )
+    assert (fresh.status_code, fresh.json()) == (422, {"error": "Message is required"})

@@ -75,16 +75,16 @@ async def proxied_app(tmp_path: Path, database_url: str) -> AsyncIterator[FastAP
         yield application
 
 
-async def test_a_trusted_proxy_saying_https_gets_a_secure_cookie(
-    app: FastAPI, proxied_app: FastAPI
-) -> None:
-    # The same header from a peer that is not a trusted proxy proves nothing.
+async def test_https_from_a_peer_that_is_no_trusted_proxy_proves_nothing(app: FastAPI) -> None:
     untrusted_account = await make_account(app)
     async with client_for(app) as client:
         response = await sign_in(client, untrusted_account, **{"X-Forwarded-Proto": "https"})
     assert response.status_code == 303
     assert "Secure" not in response.headers["set-cookie"]
 
+
+# One app at a time: a process serves a SQLite database through one Runtime.
+async def test_a_trusted_proxy_saying_https_gets_a_secure_cookie(proxied_app: FastAPI) -> None:
     trusted_account = await make_account(proxied_app)
     async with client_for(proxied_app) as client:
         response = await sign_in(client, trusted_account, **{"X-Forwarded-Proto": "https"})

@@ -8,13 +8,13 @@ from fastapi import APIRouter
 from starlette.requests import Request
 
 from frontdesk.accounts.site_key import chat_guard
-from frontdesk.conversations.service import create_conversation, post_message
+from frontdesk.conversations.service import create_conversation, find_replay, post_message
 from frontdesk.errors import AppError
 from frontdesk.kit.clock import format_us, parse_iso
 from frontdesk.kit.json_response import JSON
 from frontdesk.kit.request_body import read_fields, text_field
 from frontdesk.kit.validation import VISITOR_TOKEN, normalized_email
-from frontdesk.models import Account, Conversation
+from frontdesk.models import Account, Conversation, Message
 from frontdesk.runtime import runtime
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat widget"])
@@ -141,10 +141,16 @@ async def send_message(request: Request, visitor_token: str) -> JSON:
     key = idempotency_key(request)
     fields = await read_fields(request)
     message = text_field(fields, "message")
+    problem = None
     if message is None:
-        raise AppError(422, "Message is required")
-    if len(message) > MAX_MESSAGE:
-        raise AppError(422, MESSAGE_TOO_LONG)
+        problem = "Message is required"
+    elif len(message) > MAX_MESSAGE:
+        problem = MESSAGE_TOO_LONG
+    if problem is not None or message is None:
+        # A replay answers as the first request did, "whatever its body" (contract).
+        if key is not None and (replayed := await _replayed(request, account, visitor_token, key)):
+            return replayed
+        raise AppError(422, problem or "Message is required")
     conversation = await visitor_conversation(request, account, visitor_token)
     async with runtime(request).db.write() as session:
         posted = await post_message(  # authored by the contact
@@ -154,12 +160,24 @@ async def send_message(request: Request, visitor_token: str) -> JSON:
             body=message,
             idempotency_key=key,
         )
-    return reply(
-        request,
-        {
-            "status": "ok",
-            "id": posted.message.id,
-            "timestamp": format_us(posted.message.created_us),
-        },
-        201,
-    )
+    return _sent(request, posted.message)
+
+
+def _sent(request: Request, message: Message) -> JSON:
+    body = {"status": "ok", "id": message.id, "timestamp": format_us(message.created_us)}
+    return reply(request, body, 201)
+
+
+async def _replayed(
+    request: Request, account: Account, visitor_token: str, key: str
+) -> JSON | None:
+    """The answer to an earlier request with this Idempotency-Key, if there was one."""
+    rt = runtime(request)
+    if not VISITOR_TOKEN.match(visitor_token):
+        return None
+    conversation = await rt.conversations.conversation(account.id, visitor_token)
+    if conversation is None:
+        return None
+    async with rt.db.write() as session:
+        earlier = await find_replay(session, conversation.id, key)
+    return _sent(request, earlier.message) if earlier else None

@@ -198,6 +198,11 @@ async def post_message(
     return Posted(message, tuple(stored))
 
 
+async def find_replay(session: AsyncSession, conversation_id: int, key: str) -> Posted | None:
+    """The message an Idempotency-Key already stored in the last 24 hours, if any."""
+    return await _replay(session, conversation_id, key, now_us())
+
+
 async def _replay(session: AsyncSession, conversation_id: int, key: str, now: int) -> Posted | None:
     row = (
         await session.execute(
