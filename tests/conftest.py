@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from frontdesk.app import create_app
 from frontdesk.config import Settings
 from tests.support.accounts import TestAccount, make_account
 from tests.support.databases import postgres_database, sqlite_database
+from tests.support.live_server import live_server
 from tests.support.services import postgres_url, redis_url, require
 
 # Every test address the ASGI transport reports as the TCP peer.
@@ -86,6 +88,20 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
+
+
+@dataclass
+class LiveApp:
+    url: str
+    app: FastAPI
+
+
+@pytest.fixture
+def live(tmp_path: Path, database_url: str, redis_settings: dict[str, object]) -> Iterator[LiveApp]:
+    """The app served by a real uvicorn on a free loopback port, for real sockets."""
+    application = create_app(make_settings(tmp_path, database_url, **redis_settings))
+    with live_server(application) as url:
+        yield LiveApp(url, application)
 
 
 @pytest.fixture

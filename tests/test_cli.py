@@ -9,13 +9,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.live_server import free_port
+from tests.support.processes import start_serve, wait_until_up
 
 
 def run(
@@ -113,26 +113,10 @@ def test_serve_refuses_a_port_in_use(env):
 
 def test_a_second_server_on_one_sqlite_database_is_refused(env):
     port = free_port()
-    first = subprocess.Popen(
-        [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    first = start_serve(env, port)
     try:
-        assert first.stdout is not None
-        while "demo page" not in first.stdout.readline():
-            assert first.poll() is None
         # The lock is taken as the app starts up, before it answers anything.
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz")
-                break
-            except httpx.ConnectError:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+        wait_until_up(f"http://127.0.0.1:{port}", first)
         second = run(["serve", "--port", str(free_port())], env, timeout=30)
         assert second.returncode != 0
         assert "Another Frontdesk process is serving this SQLite database" in second.stderr
@@ -149,13 +133,7 @@ def test_serve_workers_need_redis(env):
 
 def test_serve_sets_up_and_prints_a_working_site_key(env):
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_serve(env, port, stdout=subprocess.PIPE)
     try:
         lines: list[str] = []
         assert process.stdout is not None
@@ -171,21 +149,16 @@ def test_serve_sets_up_and_prints_a_working_site_key(env):
             f"http://127.0.0.1:{port}/inbox" in output and f"http://127.0.0.1:{port}/demo" in output
         )
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                config = httpx.get(f"{base}/api/v1/chat/config", headers={"X-Api-Key": site_key})
-                break
-            except httpx.ConnectError:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+        wait_until_up(base, process)
+        config = httpx.get(f"{base}/api/v1/chat/config", headers={"X-Api-Key": site_key})
         assert config.status_code == 200
         login = httpx.post(
             f"{base}/api/v1/agent/login", json={"email": email, "password": password}
         )
         assert login.status_code == 200
+
         # uvicorn's own X-Forwarded-For handling is off: a forged header changes no bucket.
-        for i in range(5):
+        def create(i: int) -> int:
             body = {
                 "name": "A",
                 "email": "a@example.com",
@@ -193,36 +166,17 @@ def test_serve_sets_up_and_prints_a_working_site_key(env):
                 "visitor_token": f"visitor-token-{i:06d}",
             }
             forged = {"X-Api-Key": site_key, "X-Forwarded-For": f"198.51.100.{i}"}
-            assert (
-                httpx.post(
-                    f"{base}/api/v1/chat/conversations", json=body, headers=forged
-                ).status_code
-                == 201
-            )
-        body = {
-            "name": "A",
-            "email": "a@example.com",
-            "message": "m",
-            "visitor_token": "visitor-token-last",
-        }
-        forged = {"X-Api-Key": site_key, "X-Forwarded-For": "198.51.100.77"}
-        assert (
-            httpx.post(f"{base}/api/v1/chat/conversations", json=body, headers=forged).status_code
-            == 429
-        )
+            url = f"{base}/api/v1/chat/conversations"
+            return httpx.post(url, json=body, headers=forged).status_code
+
+        assert [create(i) for i in range(6)] == [201] * 5 + [429]
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=15)
     # uvicorn re-raises SIGTERM after a clean shutdown, as the default handler would.
     assert process.returncode in (0, -signal.SIGTERM)
     # A second start on the same data sets nothing up again.
-    second = subprocess.Popen(
-        [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    second = start_serve(env, port, stdout=subprocess.PIPE)
     try:
         assert second.stdout is not None
         first_line = second.stdout.readline()

@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from frontdesk.app import create_app
-from tests.conftest import make_settings
 from tests.support.accounts import make_account_in, visitor_token
-from tests.support.live_server import live_server
 
 WRITERS = 6
 PER_WRITER = 15
 
 
-@pytest.fixture
-def live_url(tmp_path, database_url, redis_settings) -> Iterator[str]:
-    app = create_app(make_settings(tmp_path, database_url, **redis_settings))
-    with live_server(app) as url:
-        yield url
-
-
-async def test_poller_sees_every_message_exactly_once_in_order(live_url, database_url):
+async def test_poller_sees_every_message_exactly_once_in_order(live, database_url):
     account = await make_account_in(database_url)
-    async with httpx.AsyncClient(base_url=live_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=live.url, timeout=30) as client:
         raised = {"send_message": 1000, "get_messages": 100000, "create_conversation": 100}
         await client.patch(
             "/api/v1/agent/settings", json={"rate_limits": raised}, headers=account.admin
@@ -105,9 +93,9 @@ async def test_poller_sees_every_message_exactly_once_in_order(live_url, databas
     assert all(a < b for a, b in itertools.pairwise(stamps)), "timestamps not increasing"
 
 
-async def test_twelve_concurrent_creates_with_one_token(live_url, database_url):
+async def test_twelve_concurrent_creates_with_one_token(live, database_url):
     account = await make_account_in(database_url)
-    async with httpx.AsyncClient(base_url=live_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=live.url, timeout=30) as client:
         await client.patch(
             "/api/v1/agent/settings",
             json={"rate_limits": {"create_conversation": 100}},

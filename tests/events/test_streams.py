@@ -4,31 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from frontdesk.app import create_app
-from tests.conftest import make_settings
 from tests.support.accounts import TestAccount, make_account_in, visitor_token
-from tests.support.live_server import live_server
 from tests.support.sse import open_stream
 
 CHAT = "/api/v1/chat/conversations"
 
 
 @pytest.fixture
-def live(tmp_path, database_url, redis_settings) -> Iterator[tuple[str, object]]:
-    app = create_app(make_settings(tmp_path, database_url, **redis_settings))
-    app.state.runtime.heartbeat_seconds = 0.5
-    with live_server(app) as url:
-        yield url, app
-
-
-@pytest.fixture
 async def client(live) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=live[0], timeout=10) as c:
+    live.app.state.runtime.heartbeat_seconds = 0.5  # read per stream: set before any opens
+    async with httpx.AsyncClient(base_url=live.url, timeout=10) as c:
         yield c
 
 
@@ -107,7 +97,7 @@ async def test_visitor_stream_gets_an_agent_reply_within_a_second(client, accoun
             "direction": "outbound",
             "body": "How can I help?",
             "timestamp": reply["timestamp"],
-            "author": "Ada",
+            "author": "Ada Admin",
             "attachments": [],
         }
         assert event.id == reply["timestamp"]

@@ -16,23 +16,11 @@ import httpx
 import pytest
 
 from tests.support.live_server import free_port
+from tests.support.processes import start_serve, wait_until_up
 from tests.support.services import redis_url, require
 from tests.support.sse import open_stream
 
 CHAT = "/api/v1/chat/conversations"
-
-
-def wait_until_up(base: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read() if process.stderr else ""
-        try:
-            if httpx.get(f"{base}/readyz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{base} did not come up")
 
 
 @pytest.fixture
@@ -56,15 +44,7 @@ def instances(environment: dict[str, str]) -> Iterator[tuple[str, str]]:
     processes, bases = [], []
     for _ in range(2):
         port = free_port()
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)],
-                env=environment,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        )
+        processes.append(start_serve(environment, port))
         bases.append(f"http://127.0.0.1:{port}")
     try:
         for base, process in zip(bases, processes, strict=True):
@@ -163,13 +143,7 @@ async def test_two_instances_act_as_one(instances, account):
 def test_sigterm_closes_open_streams_and_exits_quickly(environment, account):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_serve(environment, port)
     try:
         wait_until_up(base, process)
         admin = {"Authorization": f"Bearer {account['api_token']}"}
@@ -192,13 +166,7 @@ def test_sigterm_closes_open_streams_and_exits_quickly(environment, account):
 def test_serve_with_workers_shares_one_redis(environment, account):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "frontdesk", "serve", "--port", str(port), "--workers", "2"],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_serve(environment, port, "--workers", "2")
     try:
         wait_until_up(base, process)
         widget = {"X-Api-Key": account["site_key"]}

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from frontdesk.accounts.service import create_account
 from frontdesk.agents.service import create_agent
+from frontdesk.db import Database
 from frontdesk.runtime import Runtime
 
 
@@ -33,11 +34,10 @@ class TestAccount:
         return {"Authorization": f"Bearer {self.admin_token}"}
 
 
-async def make_account(app: FastAPI, name: str = "Acme") -> TestAccount:
-    rt: Runtime = app.state.runtime
+async def _create(db: Database, name: str) -> TestAccount:
     email = f"admin-{uuid.uuid4().hex[:10]}@example.com"
     password = "correct horse battery"
-    async with rt.db.write() as session:
+    async with db.write() as session:
         created = await create_account(
             session, name=name, admin_email=email, admin_password=password, admin_name="Ada Admin"
         )
@@ -49,6 +49,11 @@ async def make_account(app: FastAPI, name: str = "Acme") -> TestAccount:
         admin_password=password,
         admin_token=created.api_token,
     )
+
+
+async def make_account(app: FastAPI, name: str = "Acme") -> TestAccount:
+    rt: Runtime = app.state.runtime
+    return await _create(rt.db, name)
 
 
 async def make_agent(app: FastAPI, account: TestAccount, name: str = "Sam", role: str = "agent"):
@@ -88,23 +93,8 @@ async def start_conversation(
 
 async def make_account_in(database_url: str, name: str = "Acme") -> TestAccount:
     """An account made through a Database of its own: for apps running in another thread."""
-    from frontdesk.db import Database
-
     db = Database(database_url)
     try:
-        email = f"admin-{uuid.uuid4().hex[:10]}@example.com"
-        password = "correct horse battery"
-        async with db.write() as session:
-            created = await create_account(
-                session, name=name, admin_email=email, admin_password=password, admin_name="Ada"
-            )
-        return TestAccount(
-            id=created.account.id,
-            site_key=created.account.site_key,
-            admin_id=created.admin.id,
-            admin_email=email,
-            admin_password=password,
-            admin_token=created.api_token,
-        )
+        return await _create(db, name)
     finally:
         await db.dispose()

@@ -1,0 +1,37 @@
+"""`frontdesk serve` as an operator runs it: a real process on a free loopback port."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from typing import IO
+
+import httpx
+
+
+def start_serve(
+    env: dict[str, str], port: int, *extra: str, stdout: int | IO[str] = subprocess.DEVNULL
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "frontdesk", "serve", "--port", str(port), *extra],
+        env=env,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_until_up(base: str, process: subprocess.Popen[str], path: str = "/readyz") -> None:
+    """Until `path` answers 200; fails at once with the server's stderr if it exits."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(process.stderr.read() if process.stderr else "serve exited")
+        try:
+            if httpx.get(f"{base}{path}").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{base} did not come up")
