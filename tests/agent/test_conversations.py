@@ -232,12 +232,14 @@ async def test_patch_status_and_assignee(client, app, account, other_account):
         {"status": "pending"},
         {"assignee_id": "1"},
         {"assignee_id": True},
-        {"assignee_id": foreign.id},
-        {"assignee_id": 987654},
         {"colour": "red"},
     ):
         response = await client.patch(url, json=bad, headers=account.admin)
         assert response.status_code == 422, bad
+    for unknown in (foreign.id, 987654):  # another account's agent is as unknown as none
+        response = await client.patch(url, json={"assignee_id": unknown}, headers=account.admin)
+        assert (response.status_code, response.json()) == (404, {"error": "Agent not found"})
+    assert (await client.get(url, headers=account.admin)).json()["assignee"] is None
 
 
 async def test_other_accounts_ids_are_404(client, account, other_account):

@@ -161,7 +161,8 @@ async def update(request: Request, conversation_id: str, agent: CurrentAgent) ->
                     )
                 )
                 if assignee is None:
-                    raise AppError(422, "assignee_id is not an agent of this account")
+                    # Like every id of another account: not found, whatever it is.
+                    raise AppError(404, "Agent not found")
             conversation.assignee_id = assignee_id
             changed = True
         if changed:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import anyio
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
@@ -56,6 +57,15 @@ async def widget_events(request: Request, visitor_token: str) -> StreamingRespon
     return event_stream(body(), getattr(request.state, "extra_headers", None))
 
 
+def _uncancellable() -> anyio.CancelScope:
+    """Let a stream's database read finish when the client leaves mid-read.
+
+    Cancelled half-way, the driver's connection is thrown away with errors in the log
+    (asyncpg); the stream ends at its next await instead.
+    """
+    return anyio.CancelScope(shield=True)
+
+
 class _VisitorStream:
     """One visitor's stream: new public messages of one conversation, each exactly once.
 
@@ -72,8 +82,9 @@ class _VisitorStream:
         self.subscription = subscription
 
     async def _catch_up(self, watermark: int) -> tuple[list[bytes], int]:
-        async with self.rt.db.read() as session:
-            fresh = await queries.widget_messages(session, self.conversation, watermark)
+        with _uncancellable():
+            async with self.rt.db.read() as session:
+                fresh = await queries.widget_messages(session, self.conversation, watermark)
         frames = []
         for message in fresh:
             frames.append(frame("message", message, message["timestamp"]))
@@ -82,8 +93,9 @@ class _VisitorStream:
 
     async def run(self, since: int | None) -> AsyncIterator[bytes]:
         if since is None:
-            async with self.rt.db.read() as session:
-                watermark = await queries.newest_message_us(session, self.conversation.id)
+            with _uncancellable():
+                async with self.rt.db.read() as session:
+                    watermark = await queries.newest_message_us(session, self.conversation.id)
             behind = False
         else:
             watermark, behind = since, True
@@ -134,10 +146,11 @@ async def _agent_stream(rt: Runtime, account_id: int, since: int | None) -> Asyn
         async with rt.bus.subscribe(account_id) as subscription:
             backlog = []
             if since is not None:
-                async with rt.db.read() as session:
-                    backlog = await queries.account_messages_since(
-                        session, account_id, since, AGENT_BACKLOG_LIMIT
-                    )
+                with _uncancellable():
+                    async with rt.db.read() as session:
+                        backlog = await queries.account_messages_since(
+                            session, account_id, since, AGENT_BACKLOG_LIMIT
+                        )
             yield PREAMBLE
             replayed = {data["message"]["id"] for data in backlog}
             for data in backlog:
