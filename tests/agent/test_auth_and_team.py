@@ -198,3 +198,32 @@ async def test_cannot_remove_yourself_or_the_last_admin(client, app, account):
     assert (
         await client.delete(f"{API}/agents/{second.id}", headers=second_headers)
     ).status_code == 422
+
+
+async def test_agent_name_and_password_at_and_past_their_limits(client, account):
+    def fields(**overrides):
+        return {
+            "email": f"edge-{account.id}-{len(str(overrides))}@example.com",
+            "name": "N",
+            "password": "p" * 10,
+            **overrides,
+        }
+
+    ok = await client.post(
+        f"{API}/agents", json=fields(name="n" * 255, password="p" * 1024), headers=account.admin
+    )
+    assert ok.status_code == 201 and ok.json()["name"] == "n" * 255
+    long_name = await client.post(
+        f"{API}/agents", json=fields(name="n" * 256), headers=account.admin
+    )
+    assert (long_name.status_code, long_name.json()) == (
+        422,
+        {"error": "Name is too long (maximum 255 characters)"},
+    )
+    long_password = await client.post(
+        f"{API}/agents", json=fields(password="p" * 1025), headers=account.admin
+    )
+    assert (long_password.status_code, long_password.json()) == (
+        422,
+        {"error": "Password is too long (maximum 1024 characters)"},
+    )

@@ -91,3 +91,21 @@ async def test_settings_are_per_account(client, account, other_account):
     await client.patch(URL, json={"greeting": "Only mine"}, headers=account.admin)
     theirs = await client.get("/api/v1/chat/config", headers=other_account.widget)
     assert theirs.json()["greeting"] == "Hi there! How can we help?"
+
+
+@pytest.mark.parametrize(
+    ("field", "limit", "sentence"),
+    [
+        ("greeting", 1000, "Greeting is too long (maximum 1000 characters)"),
+        ("auto_reply", 10_000, "Auto-reply is too long (maximum 10000 characters)"),
+        ("bot_name", 255, "Bot name is too long (maximum 255 characters)"),
+        ("title", 255, "Title is too long (maximum 255 characters)"),
+        ("name", 255, "Name is too long (maximum 255 characters)"),
+    ],
+)
+async def test_text_settings_at_and_past_their_limit(client, account, field, limit, sentence):
+    at_limit = await client.patch(URL, json={field: "é" * limit}, headers=account.admin)
+    assert at_limit.status_code == 200
+    assert at_limit.json()[field] == "é" * limit
+    past = await client.patch(URL, json={field: "é" * (limit + 1)}, headers=account.admin)
+    assert (past.status_code, past.json()) == (422, {"error": sentence})
