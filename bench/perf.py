@@ -48,7 +48,9 @@ request = function()
     .. "." .. math.random(1, 254)
   local body = BODY
   if body ~= nil then
-    body = string.gsub(body, "UNIQUE", "bench-" .. math.random(1, 1000000000) .. "-" .. counter)
+    -- Fixed width: a visitor_token must be at least 16 characters.
+    local token = string.format("bench-%010d-%08d", math.random(1, 1000000000), counter)
+    body = string.gsub(body, "UNIQUE", token)
   end
   return wrk.format(METHOD, PATH, headers, body)
 end

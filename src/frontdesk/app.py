@@ -95,6 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        # Metrics are ours (Prometheus, /metrics); FastAPI's OpenTelemetry hook would
+        # otherwise look for a configured provider on every request.
+        telemetry={"tracing": False, "metrics": False},
     )
     app.state.runtime = rt
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
