@@ -3,10 +3,9 @@
  *   <script src="https://chat.example.com/widget.js" data-site-key="KEY" async></script>
  *
  * Plain ES2020, no dependencies, no build step: the server only puts widget.css in, as the
- * string CSS (widget_pages.py). Everything renders in an open shadow root, so the host
- * page's CSS can't reach in and ours can't leak out. Text that comes from the
- * network is only ever set as text (textContent, attributes), never parsed as HTML.
- * This file stays ASCII so it reads the same whatever charset the host page declares.
+ * string CSS (widget_pages.py). An open shadow root keeps the host page's CSS out and ours
+ * in. Network text is only ever set as text (textContent, attributes), never parsed as
+ * HTML. The file stays ASCII so it reads the same whatever charset the host page declares.
  */
 (() => {
   'use strict';
