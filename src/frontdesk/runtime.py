@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import threading
 from types import FrameType
@@ -12,12 +13,17 @@ from starlette.requests import Request
 from frontdesk.accounts.cache import AccountCache
 from frontdesk.config import Settings
 from frontdesk.conversations.cache import ConversationCache
+from frontdesk.conversations.service import forget_idempotency_keys
 from frontdesk.db import Database
 from frontdesk.events.bus import SHUTDOWN, InProcessBus, RedisBus
 from frontdesk.files.store import FileStore, LocalFileStore
 from frontdesk.ops.metrics import Metrics
 from frontdesk.ratelimit import RateLimiter
 from frontdesk.sqlite_inline import ServingLock
+
+log = logging.getLogger("frontdesk")
+
+HOUSEKEEPING_SECONDS = 600.0
 
 
 class Runtime:
@@ -42,6 +48,7 @@ class Runtime:
         self.bus.listeners += [self.accounts.on_event, self.conversations.on_event]
         self.metrics = Metrics()
         self.files: FileStore = LocalFileStore(settings.data_dir.resolve() / "files")
+        self._housekeeping: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if self.serving_lock is not None:
@@ -52,6 +59,20 @@ class Runtime:
             # Half-written uploads a crash left behind are of no use to anyone.
             await asyncio.to_thread(self.files.sweep_temporary)
         self._end_streams_on_stop()
+        self._housekeeping = asyncio.create_task(self._keep_house(), name="frontdesk-housekeeping")
+
+    async def housekeeping(self) -> None:
+        """Periodic clean-up; every instance may run it, it is idempotent."""
+        async with self.db.write() as session:
+            await forget_idempotency_keys(session)
+
+    async def _keep_house(self) -> None:
+        while True:
+            await asyncio.sleep(HOUSEKEEPING_SECONDS)
+            try:
+                await self.housekeeping()
+            except Exception:
+                log.warning("housekeeping failed; trying again later", exc_info=True)
 
     def _end_streams_on_stop(self) -> None:
         """Let open event streams finish cleanly when the server is told to stop.
@@ -73,6 +94,9 @@ class Runtime:
             signal.signal(signum, on_stop)
 
     async def stop(self) -> None:
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            await asyncio.gather(self._housekeeping, return_exceptions=True)
         await self.bus.stop()
         await self.db.dispose()
         if self.serving_lock is not None:

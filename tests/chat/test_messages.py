@@ -236,3 +236,27 @@ async def test_a_replay_answers_whatever_its_body(client, account):
         url, json={}, headers={**account.widget, "Idempotency-Key": "new-key"}
     )
     assert (fresh.status_code, fresh.json()) == (422, {"error": "Message is required"})
+
+
+async def test_housekeeping_forgets_keys_after_24_hours(client, app, account):
+    from sqlalchemy import select, update
+
+    from frontdesk.models import IdempotencyKey
+
+    token = await start_conversation(client, account)
+    first = await send(client, account, token, "old", **{"Idempotency-Key": "day-old"})
+    await send(client, account, token, "new", **{"Idempotency-Key": "fresh"})
+    db = app.state.runtime.db
+    async with db.write() as session:
+        old = datetime.now(UTC) - timedelta(hours=25)
+        stamp = int(old.timestamp() * 1_000_000)
+        await session.execute(
+            update(IdempotencyKey).where(IdempotencyKey.key == "day-old").values(created_us=stamp)
+        )
+    await app.state.runtime.housekeeping()
+    async with db.read() as session:
+        keys = set(await session.scalars(select(IdempotencyKey.key)))
+        assert "fresh" in keys and "day-old" not in keys
+    # Past 24 hours the key is new again: a second message is stored.
+    again = await send(client, account, token, "old again", **{"Idempotency-Key": "day-old"})
+    assert again.json()["id"] != first.json()["id"]

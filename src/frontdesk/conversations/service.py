@@ -198,6 +198,13 @@ async def post_message(
     return Posted(message, tuple(stored))
 
 
+async def forget_idempotency_keys(session: AsyncSession) -> int:
+    """Drop keys past their 24 hours: the widget sends one with every message."""
+    cutoff = now_us() - IDEMPOTENCY_WINDOW_US
+    result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_us < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def find_replay(session: AsyncSession, conversation_id: int, key: str) -> Posted | None:
     """The message an Idempotency-Key already stored in the last 24 hours, if any."""
     return await _replay(session, conversation_id, key, now_us())
