@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     secret_key: str | None = None
-    # The public address used in printed links (demo page, inbox); serve fills it in.
+    # The address people use for the inbox. A sign-in form posted from it is accepted even
+    # when a proxy in front rewrites the Host header (the login-CSRF check compares both).
     public_url: str = "http://127.0.0.1:8000"
 
     @field_validator("redis_url", "database_url", "secret_key", mode="before")

@@ -172,3 +172,23 @@ async def test_only_the_inbox_static_files_are_served(app: FastAPI) -> None:
         for name in ("..%2Fapp.py", "inbox_pages.py", "inbox_missing.js", "widget.js", "%2e%2e"):
             response = await client.get(f"/inbox/static/{name}")
             assert response.status_code == 404, name
+
+
+async def test_an_expired_session_shows_the_sign_in_form(
+    app: FastAPI, account: TestAccount
+) -> None:
+    from sqlalchemy import update
+
+    from frontdesk.kit.clock import now_us
+    from frontdesk.models import AgentToken
+
+    async with client_for(app) as client:
+        assert (await sign_in(client, account)).status_code == 303
+        assert "Sign out" in (await client.get("/inbox")).text
+        async with app.state.runtime.db.write() as session:
+            old = now_us() - 31 * 86_400 * 1_000_000
+            await session.execute(
+                update(AgentToken).where(AgentToken.kind == "session").values(created_us=old)
+            )
+        page = await client.get("/inbox")
+        assert "Sign out" not in page.text and 'name="password"' in page.text

@@ -11,15 +11,12 @@ from starlette.requests import Request
 
 from frontdesk.agents.service import agent_by_token
 from frontdesk.errors import AUTH_REQUIRED, FORBIDDEN, AppError
-from frontdesk.kit.clock import now_us
 from frontdesk.models import Agent
 from frontdesk.runtime import runtime
 
 SESSION_COOKIE = "frontdesk_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# An inbox session ends this long after sign-in, whatever the browser keeps.
-SESSION_DAYS = 30
 
 
 def csrf_token(secret_key: str, session_token: str) -> str:
@@ -44,8 +41,7 @@ async def authenticate(request: Request) -> Agent:
             if not hmac.compare_digest(sent.encode(errors="replace"), expected):
                 raise AppError(403, "Invalid CSRF token")
         async with rt.db.read() as session:
-            oldest = now_us() - SESSION_DAYS * 86_400 * 1_000_000
-            agent = await agent_by_token(session, cookie, kind="session", issued_after_us=oldest)
+            agent = await agent_by_token(session, cookie, kind="session")
     else:
         agent = None
     if agent is None:

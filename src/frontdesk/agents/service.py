@@ -13,6 +13,8 @@ from frontdesk.kit.tokens import new_token, token_hash
 from frontdesk.models import Agent, AgentToken
 
 EMAIL_TAKEN = "An agent with this email already exists"
+# An inbox session ends this long after sign-in, whatever the browser keeps.
+SESSION_DAYS = 30
 
 
 async def issue_token(session: AsyncSession, agent_id: int, kind: str) -> str:
@@ -60,8 +62,9 @@ async def agent_by_password(session: AsyncSession, email: str, password: str) ->
 
 
 async def agent_by_token(
-    session: AsyncSession, token: str, kind: str | None = None, issued_after_us: int = 0
+    session: AsyncSession, token: str, kind: str | None = None
 ) -> Agent | None:
+    """The token's agent; an inbox session only within SESSION_DAYS of its sign-in."""
     query = (
         select(Agent)
         .join(AgentToken, AgentToken.agent_id == Agent.id)
@@ -69,8 +72,9 @@ async def agent_by_token(
     )
     if kind is not None:
         query = query.where(AgentToken.kind == kind)
-    if issued_after_us:
-        query = query.where(AgentToken.created_us > issued_after_us)
+    if kind == "session":
+        oldest = now_us() - SESSION_DAYS * 86_400 * 1_000_000
+        query = query.where(AgentToken.created_us > oldest)
     return await session.scalar(query)
 
 

@@ -105,12 +105,6 @@ class InProcessBus:
                 Event(account_id=subscription.account_id, type=event_type, ts_us=0, data={})
             )
 
-    @property
-    def subscriber_count(self) -> int:
-        return sum(map(len, self._by_account.values())) + sum(
-            map(len, self._by_conversation.values())
-        )
-
     @asynccontextmanager
     async def subscribe(
         self, account_id: int, conversation_id: int | None = None

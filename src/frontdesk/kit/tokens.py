@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 
 
@@ -19,12 +18,3 @@ def token_hash(token: str) -> str:
     and keeps every authenticated request cheap.
     """
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
-
-
-def redact(secret: str) -> str:
-    """What logs may show of a visitor_token or key."""
-    return secret[:4] + "…" if len(secret) > 4 else "…"

@@ -18,9 +18,9 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from frontdesk.agents.auth import CSRF_HEADER, SESSION_COOKIE, SESSION_DAYS, csrf_token
+from frontdesk.agents.auth import CSRF_HEADER, SESSION_COOKIE, csrf_token
 from frontdesk.agents.routes import agent_json, password_login
-from frontdesk.agents.service import agent_by_token, issue_token, revoke_token
+from frontdesk.agents.service import SESSION_DAYS, agent_by_token, issue_token, revoke_token
 from frontdesk.errors import NOT_FOUND, AppError
 from frontdesk.kit.request_body import read_fields
 from frontdesk.models import Account, Agent
