@@ -9,8 +9,10 @@ and the ratio of Frontdesk's req/s to the raw app's. Then the scaling check: the
 poll with nothing new in a 10-message conversation against a 100,000-message one, with
 1,000,000 messages in the database. Results also go to bench/results/perf.json.
 
-Requests carry random X-Forwarded-For addresses from a trusted proxy (127.0.0.1), as real
-traffic comes from many visitors; limits are raised so nothing is refused.
+Requests carry X-Forwarded-For addresses from a trusted proxy (127.0.0.1), as real traffic
+comes from many visitors: each request picks one of `--visitors` addresses (10,000 by
+default), or with `--visitors 0` a fresh random one, so that nearly every request is a new
+visitor (the rate limiter's worst case). Limits are raised so nothing is refused.
 """
 
 from __future__ import annotations
@@ -44,8 +46,14 @@ request = function()
   counter = counter + 1
   local headers = {}
   for k, v in pairs(HEADERS) do headers[k] = v end
-  headers["X-Forwarded-For"] = "10." .. math.random(0, 255) .. "." .. math.random(0, 255)
-    .. "." .. math.random(1, 254)
+  if VISITORS > 0 then
+    local n = math.random(0, VISITORS - 1)
+    headers["X-Forwarded-For"] = "10." .. math.floor(n / 65536) % 256 .. "."
+      .. math.floor(n / 256) % 256 .. "." .. n % 256
+  else
+    headers["X-Forwarded-For"] = "10." .. math.random(0, 255) .. "." .. math.random(0, 255)
+      .. "." .. math.random(1, 254)
+  end
   local body = BODY
   if body ~= nil then
     -- Fixed width: a visitor_token must be at least 16 characters.
@@ -95,11 +103,19 @@ def lua_literal(value: object) -> str:
     return json.dumps(str(value))  # a JSON string is a valid Lua string literal here
 
 
-def wrk(base: str, scenario: Scenario, duration: int, connections: int, workdir: Path) -> Load:
+def wrk(
+    base: str,
+    scenario: Scenario,
+    duration: int,
+    connections: int,
+    workdir: Path,
+    visitors: int = 10_000,
+) -> Load:
     script = workdir / f"{re.sub(r'[^a-z0-9]+', '_', scenario.name)}.lua"
     script.write_text(
         f"METHOD = {lua_literal(scenario.method)}\nPATH = {lua_literal(scenario.path)}\n"
-        f"HEADERS = {lua_literal(scenario.headers)}\nBODY = {lua_literal(scenario.body)}\n" + LUA
+        f"HEADERS = {lua_literal(scenario.headers)}\nBODY = {lua_literal(scenario.body)}\n"
+        f"VISITORS = {int(visitors)}\n" + LUA
     )
     out = subprocess.run(
         [
@@ -276,6 +292,12 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=8, help="seconds per load run")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument(
+        "--visitors",
+        type=int,
+        default=10_000,
+        help="distinct client addresses the load comes from; 0: a new one per request",
+    )
+    parser.add_argument(
         "--no-scaling", action="store_true", help="skip the 1,000,000-message check"
     )
     args = parser.parse_args()
@@ -284,6 +306,7 @@ def main() -> int:
         "machine": os.uname().machine,
         "cores": os.cpu_count(),
         "date": time.strftime("%Y-%m-%d"),
+        "visitors": args.visitors,
         "scenarios": {},
     }
     with tempfile.TemporaryDirectory() as tmp:
@@ -355,8 +378,11 @@ def main() -> int:
                     args.duration,
                     args.connections,
                     work,
+                    args.visitors,
                 )
-                measured = wrk(fd.base, scenario, args.duration, args.connections, work)
+                measured = wrk(
+                    fd.base, scenario, args.duration, args.connections, work, args.visitors
+                )
                 ratio = measured.req_per_s / ceiling.req_per_s
                 results["scenarios"][scenario.name] = {  # type: ignore[index]
                     "frontdesk": asdict(measured),
@@ -410,7 +436,12 @@ def scaling(fd: Frontdesk, work: Path, args: argparse.Namespace) -> dict[str, ob
     ):
         path = f"/api/v1/chat/conversations/{token}/messages?since={newest}"
         load = wrk(
-            fd.base, Scenario(name, "GET", path, fd.widget), args.duration, args.connections, work
+            fd.base,
+            Scenario(name, "GET", path, fd.widget),
+            args.duration,
+            args.connections,
+            work,
+            args.visitors,
         )
         found[name] = asdict(load)
         print(

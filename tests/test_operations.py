@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from frontdesk.app import create_app
+from frontdesk.ops.metrics import Metrics
 from tests.conftest import make_settings
 from tests.support.accounts import start_conversation
 
@@ -66,3 +67,30 @@ async def test_openapi_describes_both_apis(client):
         "multipart/form-data",
     }
     assert "CreateConversation" in schema["components"]["schemas"]
+
+
+async def test_request_metrics_count_every_request_of_a_hot_route(client, account):
+    for _ in range(3):
+        assert (await client.get("/api/v1/chat/config", headers=account.widget)).status_code == 200
+    text = (await client.get("/metrics")).text
+    route = 'route="/api/v1/chat/config"'
+    assert f'frontdesk_http_requests_total{{method="GET",{route},status="200"}} 3.0' in text
+    assert f"frontdesk_http_request_duration_seconds_count{{{route}}} 3.0" in text
+    assert f'frontdesk_http_request_duration_seconds_bucket{{le="+Inf",{route}}} 3.0' in text
+
+
+def test_latency_buckets_are_cumulative_and_a_bound_belongs_to_its_bucket():
+    metrics = Metrics()
+    for seconds in (0.0005, 0.001, 0.003, 7.0):
+        metrics.record("GET", "/r", 200, seconds)
+    text = metrics.render().decode()
+
+    def bucket(le: str) -> str:
+        return f'frontdesk_http_request_duration_seconds_bucket{{le="{le}",route="/r"}}'
+
+    assert f"{bucket('0.001')} 2.0" in text  # 0.001 itself is "less than or equal"
+    assert f"{bucket('0.0025')} 2.0" in text
+    assert f"{bucket('0.005')} 3.0" in text
+    assert f"{bucket('5.0')} 3.0" in text
+    assert f"{bucket('+Inf')} 4.0" in text
+    assert 'frontdesk_http_request_duration_seconds_sum{route="/r"} 7.0045' in text

@@ -166,7 +166,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"  API docs:   {base}/docs")
     sys.stdout.flush()
     uvicorn.run(
-        "frontdesk.app:create_app",
+        "frontdesk.app:create_served_app",
         factory=True,
         host=args.host,
         port=args.port,

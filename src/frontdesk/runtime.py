@@ -17,6 +17,7 @@ from frontdesk.conversations.service import forget_idempotency_keys
 from frontdesk.db import Database
 from frontdesk.events.bus import SHUTDOWN, InProcessBus, RedisBus
 from frontdesk.files.store import FileStore, LocalFileStore
+from frontdesk.kit.client_address import ClientAddresses
 from frontdesk.ops.metrics import Metrics
 from frontdesk.ratelimit import RateLimiter
 from frontdesk.sqlite_inline import ServingLock
@@ -40,6 +41,7 @@ class Runtime:
         self.heartbeat_seconds = 15.0
         self.db.publish = self.bus.publish
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
+        self.client_address = ClientAddresses(settings.trusted_networks)
         # In-memory caches only where invalidation is synchronous (see their modules).
         caching = self.db.is_sqlite and not settings.redis_url
         self.serving_lock = ServingLock(self.db.sqlite_path) if caching else None

@@ -12,7 +12,6 @@ from starlette.responses import Response
 from frontdesk.agents.auth import CurrentAdmin, CurrentAgent
 from frontdesk.agents.service import agent_by_password, count_admins, create_agent, issue_token
 from frontdesk.errors import AppError
-from frontdesk.kit.client_address import client_address
 from frontdesk.kit.ids import parse_id
 from frontdesk.kit.json_response import JSON
 from frontdesk.kit.request_body import read_fields, text_field
@@ -35,9 +34,7 @@ def agent_json(agent: Agent) -> dict[str, Any]:
 async def throttle_login(request: Request, email: str) -> None:
     rt = runtime(request)
     peer = request.client.host if request.client else None
-    address = client_address(
-        peer, request.headers.get("x-forwarded-for"), rt.settings.trusted_networks
-    )
+    address = rt.client_address(peer, request.headers.get("x-forwarded-for"))
     for limit, key in (
         (LOGIN_PER_EMAIL, ("login", address, email.lower())),
         (LOGIN_PER_ADDRESS, ("login", address)),

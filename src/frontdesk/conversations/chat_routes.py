@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
 
-from frontdesk.accounts.site_key import chat_guard
+from frontdesk.accounts.site_key import WidgetRequest, chat_guard, gate, widget_request
 from frontdesk.conversations.service import create_conversation, find_replay, post_message
 from frontdesk.errors import AppError
 from frontdesk.kit.clock import format_us, parse_iso
 from frontdesk.kit.json_response import JSON
-from frontdesk.kit.request_body import read_fields, text_field
+from frontdesk.kit.request_body import read_fields, read_fields_asgi, text_field
 from frontdesk.kit.validation import VISITOR_TOKEN, normalized_email
 from frontdesk.models import Account, Conversation, Message
-from frontdesk.runtime import runtime
+from frontdesk.runtime import Runtime, runtime
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat widget"])
 
@@ -46,33 +47,117 @@ def reply(request: Request, content: Any, status: int = 200) -> JSON:
     return JSON(content, status_code=status, headers=getattr(request.state, "extra_headers", None))
 
 
-def idempotency_key(request: Request) -> str | None:
-    key = request.headers.get("idempotency-key")
-    if key is None:
+async def route_reply(request: Request, answer: Awaitable[tuple[int, Any]]) -> JSON:
+    """A hot route's answer as a FastAPI route.
+
+    These routes are what /openapi.json documents; in the running app the fast lane
+    answers their paths first, with the same handlers (see fast_lane.py).
+    """
+    try:
+        status, content = await answer
+    finally:
+        request.state.extra_headers = widget_request(request).rate_headers()
+    return JSON(content, status_code=status, headers=request.state.extra_headers)
+
+
+def idempotency_key(value: str | None) -> str | None:
+    if value is None:
         return None
-    if not 1 <= len(key) <= 128 or not all(33 <= ord(c) <= 126 or c == " " for c in key):
+    if not 1 <= len(value) <= 128 or not all(33 <= ord(c) <= 126 or c == " " for c in value):
         raise AppError(422, "Invalid Idempotency-Key")
-    return key
+    return value
 
 
-async def visitor_conversation(
-    request: Request, account: Account, visitor_token: str
-) -> Conversation:
+async def visitor_conversation(rt: Runtime, account: Account, visitor_token: str) -> Conversation:
     if not VISITOR_TOKEN.match(visitor_token):
         raise AppError(404, CONVERSATION_NOT_FOUND)
-    conversation = await runtime(request).conversations.conversation(account.id, visitor_token)
+    conversation = await rt.conversations.conversation(account.id, visitor_token)
     if conversation is None:
         raise AppError(404, CONVERSATION_NOT_FOUND)
     return conversation
 
 
+# The three hot routes: the fast lane calls these directly, the FastAPI routes wrap them.
+
+
+async def config(rt: Runtime, request: WidgetRequest) -> tuple[int, Any]:
+    account = await gate(rt, request, "config")
+    return 200, {
+        "greeting": account.greeting,
+        "title": account.display_title,
+        "color": account.color,
+    }
+
+
+async def messages(rt: Runtime, request: WidgetRequest, visitor_token: str) -> tuple[int, Any]:
+    account = await gate(rt, request, "get_messages", visitor_token)
+    since = request.query("since")
+    since_us = None
+    if since is not None:
+        since_us = parse_iso(since)
+        if since_us is None:
+            raise AppError(422, "Invalid since timestamp")
+    found = None
+    if VISITOR_TOKEN.match(visitor_token):
+        found = await rt.conversations.messages(account.id, visitor_token, since_us)
+    if found is None:
+        raise AppError(404, CONVERSATION_NOT_FOUND)
+    return 200, found
+
+
+async def send(rt: Runtime, request: WidgetRequest, visitor_token: str) -> tuple[int, Any]:
+    account = await gate(rt, request, "send_message", visitor_token)
+    key = idempotency_key(request.header(b"idempotency-key"))
+    fields = await read_fields_asgi(
+        request.scope,
+        request.receive,
+        request.header(b"content-type"),
+        request.header(b"content-length"),
+    )
+    message = text_field(fields, "message")
+    problem = None
+    if message is None:
+        problem = "Message is required"
+    elif len(message) > MAX_MESSAGE:
+        problem = MESSAGE_TOO_LONG
+    if problem is not None or message is None:
+        # A replay answers as the first request did, "whatever its body" (contract).
+        if key is not None and (replayed := await _replayed(rt, account, visitor_token, key)):
+            return 201, replayed
+        raise AppError(422, problem or "Message is required")
+    conversation = await visitor_conversation(rt, account, visitor_token)
+    async with rt.db.write() as session:
+        posted = await post_message(  # authored by the contact
+            session,
+            conversation.id,
+            direction="inbound",
+            body=message,
+            idempotency_key=key,
+        )
+    return 201, sent_body(posted.message)
+
+
+def sent_body(message: Message) -> dict[str, Any]:
+    return {"status": "ok", "id": message.id, "timestamp": format_us(message.created_us)}
+
+
+async def _replayed(
+    rt: Runtime, account: Account, visitor_token: str, key: str
+) -> dict[str, Any] | None:
+    """The answer to an earlier request with this Idempotency-Key, if there was one."""
+    if not VISITOR_TOKEN.match(visitor_token):
+        return None
+    conversation = await rt.conversations.conversation(account.id, visitor_token)
+    if conversation is None:
+        return None
+    async with rt.db.write() as session:
+        earlier = await find_replay(session, conversation.id, key)
+    return sent_body(earlier.message) if earlier else None
+
+
 @router.get("/config", summary="Widget settings: greeting, title, color")
 async def get_config(request: Request) -> JSON:
-    account = await chat_guard(request, "config")
-    return reply(
-        request,
-        {"greeting": account.greeting, "title": account.display_title, "color": account.color},
-    )
+    return await route_reply(request, config(runtime(request), widget_request(request)))
 
 
 @router.post(
@@ -114,20 +199,8 @@ async def create(request: Request) -> JSON:
 
 @router.get("/conversations/{visitor_token}/messages", summary="Messages, oldest first")
 async def list_messages(request: Request, visitor_token: str, since: str | None = None) -> JSON:
-    account = await chat_guard(request, "get_messages", visitor_token)
-    since_us = None
-    if since is not None:
-        since_us = parse_iso(since)
-        if since_us is None:
-            raise AppError(422, "Invalid since timestamp")
-    messages = None
-    if VISITOR_TOKEN.match(visitor_token):
-        messages = await runtime(request).conversations.messages(
-            account.id, visitor_token, since_us
-        )
-    if messages is None:
-        raise AppError(404, CONVERSATION_NOT_FOUND)
-    return reply(request, messages)
+    answer = messages(runtime(request), widget_request(request), visitor_token)
+    return await route_reply(request, answer)
 
 
 @router.post(
@@ -137,47 +210,6 @@ async def list_messages(request: Request, visitor_token: str, since: str | None 
     openapi_extra=body_schema("SendMessage"),
 )
 async def send_message(request: Request, visitor_token: str) -> JSON:
-    account = await chat_guard(request, "send_message", visitor_token)
-    key = idempotency_key(request)
-    fields = await read_fields(request)
-    message = text_field(fields, "message")
-    problem = None
-    if message is None:
-        problem = "Message is required"
-    elif len(message) > MAX_MESSAGE:
-        problem = MESSAGE_TOO_LONG
-    if problem is not None or message is None:
-        # A replay answers as the first request did, "whatever its body" (contract).
-        if key is not None and (replayed := await _replayed(request, account, visitor_token, key)):
-            return replayed
-        raise AppError(422, problem or "Message is required")
-    conversation = await visitor_conversation(request, account, visitor_token)
-    async with runtime(request).db.write() as session:
-        posted = await post_message(  # authored by the contact
-            session,
-            conversation.id,
-            direction="inbound",
-            body=message,
-            idempotency_key=key,
-        )
-    return _sent(request, posted.message)
-
-
-def _sent(request: Request, message: Message) -> JSON:
-    body = {"status": "ok", "id": message.id, "timestamp": format_us(message.created_us)}
-    return reply(request, body, 201)
-
-
-async def _replayed(
-    request: Request, account: Account, visitor_token: str, key: str
-) -> JSON | None:
-    """The answer to an earlier request with this Idempotency-Key, if there was one."""
-    rt = runtime(request)
-    if not VISITOR_TOKEN.match(visitor_token):
-        return None
-    conversation = await rt.conversations.conversation(account.id, visitor_token)
-    if conversation is None:
-        return None
-    async with rt.db.write() as session:
-        earlier = await find_replay(session, conversation.id, key)
-    return _sent(request, earlier.message) if earlier else None
+    return await route_reply(
+        request, send(runtime(request), widget_request(request), visitor_token)
+    )

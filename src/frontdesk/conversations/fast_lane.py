@@ -1,25 +1,29 @@
 """The widget's hot routes (config, reading and sending messages), ahead of the framework.
 
 Every open widget polls or posts to these, so they skip FastAPI's middleware stack, route
-matching and dependency solving. They run the very same handlers as the documented routes, and do
-what the skipped layers would have done for them: the JSON error envelope, CORS headers
-and metrics. Everything else passes straight through to the app.
+matching, dependency solving and Starlette's Request and Response objects. They run the
+same handlers as the documented routes (chat_routes.config, .messages, .send) on a
+WidgetRequest read straight from the ASGI scope, and do what the skipped layers would have
+done: the JSON error envelope, rate-limit and CORS headers, metrics. Everything else
+passes straight through to the app.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import Response
+import orjson
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from frontdesk.conversations.chat_routes import get_config, list_messages, send_message
-from frontdesk.errors import AppError, error_response
+from frontdesk.accounts.site_key import WidgetRequest
+from frontdesk.conversations import chat_routes
+from frontdesk.errors import AppError, error_body
 from frontdesk.kit import cors
-from frontdesk.ops.metrics import Metrics
+from frontdesk.runtime import Runtime
 
 log = logging.getLogger("frontdesk")
 
@@ -27,63 +31,55 @@ CONFIG = "/api/v1/chat/config"
 CONVERSATIONS = "/api/v1/chat/conversations/"
 MESSAGES = "/messages"
 MESSAGES_ROUTE = "/api/v1/chat/conversations/{visitor_token}/messages"
-
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def _messages(token: str) -> Handler:
-    def handler(request: Request) -> Awaitable[Response]:
-        return list_messages(request, token, request.query_params.get("since"))
-
-    return handler
-
-
-def _send(token: str) -> Handler:
-    def handler(request: Request) -> Awaitable[Response]:
-        return send_message(request, token)
-
-    return handler
+JSON_TYPE = (b"content-type", b"application/json")
 
 
 class WidgetFastLane:
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, rt: Runtime) -> None:
         self.app = app
-        self.metrics = metrics
+        self.rt = rt
 
-    def _match(self, method: str, path: str) -> tuple[Handler, str] | None:
+    def _answer(
+        self, scope: Scope, receive: Receive
+    ) -> tuple[Awaitable[tuple[int, Any]], str, WidgetRequest] | None:
+        """For a hot route: the handler's answer to await, the route template, the request."""
+        method, path = scope["method"], scope["path"]
         if method == "GET" and path == CONFIG:
-            return get_config, CONFIG
+            request = WidgetRequest(scope, receive)
+            return chat_routes.config(self.rt, request), CONFIG, request
         if path.startswith(CONVERSATIONS) and path.endswith(MESSAGES):
             token = path[len(CONVERSATIONS) : -len(MESSAGES)]
-            if token and "/" not in token:
-                if method == "GET":
-                    return _messages(token), MESSAGES_ROUTE
-                if method == "POST":
-                    return _send(token), MESSAGES_ROUTE
+            if token and "/" not in token and method in ("GET", "POST"):
+                request = WidgetRequest(scope, receive)
+                handler = chat_routes.messages if method == "GET" else chat_routes.send
+                return handler(self.rt, request, token), MESSAGES_ROUTE, request
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        match = None
-        if scope["type"] == "http":
-            match = self._match(scope["method"], scope["path"])
-        if match is None:
+        found = self._answer(scope, receive) if scope["type"] == "http" else None
+        if found is None:
             await self.app(scope, receive, send)
             return
-        handler, route = match
+        method: str = scope["method"]
+        answer, route, request = found
         started = time.perf_counter()
-        request = Request(scope, receive)
+        headers = [JSON_TYPE]
         try:
-            response = await handler(request)
+            status, content = await answer
+            body = orjson.dumps(content)
+            if request.verdict is not None:
+                headers += request.verdict.raw_headers()
         except AppError as exc:
-            headers = {**getattr(request.state, "extra_headers", {}), **exc.headers}
-            response = error_response(exc.status, exc.message, headers)
+            status, body = exc.status, error_body(exc.message)
+            extra = {**request.rate_headers(), **exc.headers}
+            headers += [(name.lower().encode(), value.encode()) for name, value in extra.items()]
+        except ClientDisconnect:
+            return  # nobody is left to answer
         except Exception:
-            log.exception("unhandled error on %s %s", scope["method"], route)
-            response = error_response(500, "Internal server error")
-        raw_headers = response.raw_headers + cors.response_headers(request.headers.get("origin"))
-        await send(
-            {"type": "http.response.start", "status": response.status_code, "headers": raw_headers}
-        )
-        await send({"type": "http.response.body", "body": response.body})
-        elapsed = time.perf_counter() - started
-        self.metrics.record(scope["method"], route, response.status_code, elapsed)
+            log.exception("unhandled error on %s %s", method, route)
+            status, body = 500, error_body("Internal server error")
+        headers.append((b"content-length", b"%d" % len(body)))
+        headers += cors.response_headers(request.header(b"origin"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        self.rt.metrics.record(method, route, status, time.perf_counter() - started)

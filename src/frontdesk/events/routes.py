@@ -40,8 +40,8 @@ AGENT_EVENTS = ("conversation.created", "conversation.updated", "message.created
 async def widget_events(request: Request, visitor_token: str) -> StreamingResponse:
     account = await chat_guard(request, "get_messages", visitor_token)
     since = resume_point(request.headers, request.query_params)
-    conversation = await visitor_conversation(request, account, visitor_token)
     rt = runtime(request)
+    conversation = await visitor_conversation(rt, account, visitor_token)
 
     async def body() -> AsyncIterator[bytes]:
         gauge = rt.metrics.open_streams.labels("widget")

@@ -161,9 +161,9 @@ router.add_api_route(AGENT_FILE, agent_download, methods=["HEAD"], include_in_sc
 )
 async def visitor_upload(request: Request, visitor_token: str) -> Response:
     account = await chat_guard(request, "send_message", visitor_token)
-    key = idempotency_key(request)
+    key = idempotency_key(request.headers.get("idempotency-key"))
     # Before taking the upload: an unknown conversation should not cost a disk write.
-    conversation = await visitor_conversation(request, account, visitor_token)
+    conversation = await visitor_conversation(runtime(request), account, visitor_token)
     if not is_multipart(request):
         raise AppError(422, FILE_REQUIRED)
     upload = await receive_upload(request, file_fields=VISITOR_FILE_FIELDS)

@@ -8,38 +8,41 @@ from functools import lru_cache
 
 from frontdesk.config import IPNetwork
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+class ClientAddresses:
+    """Resolves client addresses against one list of trusted proxies.
 
-@lru_cache(maxsize=65536)
-def _parse(text: str) -> Address | None:
-    # Parsing an address is a fair share of a cached widget request; visitors repeat.
-    try:
-        return ipaddress.ip_address(text.strip())
-    except ValueError:
-        return None
-
-
-def _trusted(address: Address | None, networks: Sequence[IPNetwork]) -> bool:
-    return address is not None and any(address in network for network in networks)
-
-
-def client_address(
-    peer: str | None, forwarded_for: str | None, networks: Sequence[IPNetwork]
-) -> str:
-    """The right-most X-Forwarded-For hop that is not itself a trusted proxy.
-
-    The header is believed only when the peer is trusted, so a client can't pick
-    its own rate-limit bucket by sending it.
+    Every widget request asks, and visitors repeat, so what each address text is (its
+    canonical form, and whether it is a trusted proxy) is remembered: parsing an address
+    and testing it against the networks was a tenth of a cached widget request.
     """
-    peer = peer or "unknown"
-    if not forwarded_for or not networks or not _trusted(_parse(peer), networks):
-        return peer
-    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
-    for hop in reversed(hops):
-        address = _parse(hop)
-        if address is None:
-            return peer  # garbage in the header: fall back to what we know
-        if not _trusted(address, networks):
-            return str(address)
-    return hops[0] if hops else peer
+
+    def __init__(self, networks: Sequence[IPNetwork]) -> None:
+        self.networks = tuple(networks)
+        self._classify = lru_cache(maxsize=65536)(self._classify_uncached)
+
+    def _classify_uncached(self, text: str) -> tuple[str | None, bool]:
+        """(canonical address or None when it is not one, whether it is trusted)."""
+        try:
+            address = ipaddress.ip_address(text.strip())
+        except ValueError:
+            return None, False
+        return str(address), any(address in network for network in self.networks)
+
+    def __call__(self, peer: str | None, forwarded_for: str | None) -> str:
+        """The right-most X-Forwarded-For hop that is not itself a trusted proxy.
+
+        The header is believed only when the peer is trusted, so a client can't pick
+        its own rate-limit bucket by sending it.
+        """
+        peer = peer or "unknown"
+        if not forwarded_for or not self.networks or not self._classify(peer)[1]:
+            return peer
+        hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+        for hop in reversed(hops):
+            canonical, trusted = self._classify(hop)
+            if canonical is None:
+                return peer  # garbage in the header: fall back to what we know
+            if not trusted:
+                return canonical
+        return hops[0] if hops else peer

@@ -17,13 +17,13 @@ EXPOSE_HEADERS = (
 )
 
 
+_EXPOSE = (b"access-control-expose-headers", EXPOSE_HEADERS.encode())
+_VARY = (b"vary", b"Origin")
+
+
 def response_headers(origin: str | None) -> list[tuple[bytes, bytes]]:
     """The CORS headers of an actual (not preflight) widget API response."""
-    return [
-        (b"access-control-allow-origin", (origin or "*").encode("latin-1")),
-        (b"access-control-expose-headers", EXPOSE_HEADERS.encode()),
-        (b"vary", b"Origin"),
-    ]
+    return [(b"access-control-allow-origin", (origin or "*").encode("latin-1")), _EXPOSE, _VARY]
 
 
 class ChatCORSMiddleware:

@@ -5,35 +5,61 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive, Scope
 
 from frontdesk.errors import MALFORMED, TOO_LARGE, AppError
 
 MAX_BODY_BYTES = 1024 * 1024
 
 
-async def read_capped(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+async def read_capped(
+    receive: Receive, declared_length: str | None, limit: int = MAX_BODY_BYTES
+) -> bytes:
+    """The whole body from ASGI `receive`; 413 as soon as it is known to pass `limit`."""
+    if declared_length and declared_length.isdigit() and int(declared_length) > limit:
         raise AppError(413, TOO_LARGE)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise AppError(413, TOO_LARGE)
         chunks.append(chunk)
-    body = b"".join(chunks)
-    # Starlette's form parser reads the cached body instead of the spent stream.
-    request._body = body
-    return body
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def read_fields_asgi(
+    scope: Scope, receive: Receive, content_type: str | None, content_length: str | None
+) -> dict[str, Any]:
+    """The body as a dict of fields; 400 for anything that is not an object."""
+    return await parse_fields(scope, await read_capped(receive, content_length), content_type)
 
 
 async def read_fields(request: Request) -> dict[str, Any]:
-    """The body as a dict of fields; 400 for anything that is not an object."""
-    body = await read_capped(request)
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    """`read_fields_asgi` for a route that has a Starlette Request.
+
+    The body is kept on the Request, so reading the fields again (the inbox's sign-in
+    does) or Starlette's own parsers see it rather than a spent stream.
+    """
+    body: bytes | None = getattr(request, "_body", None)
+    if body is None:
+        body = await read_capped(request.receive, request.headers.get("content-length"))
+        request._body = body
+    return await parse_fields(request.scope, body, request.headers.get("content-type"))
+
+
+async def parse_fields(scope: Scope, body: bytes, content_type: str | None) -> dict[str, Any]:
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        request = Request(scope)
+        # Starlette's form parser reads the cached body instead of a stream.
+        request._body = body
         try:
             # File parts are ignored here (uploads have their own routes), not an error.
             form = await request.form(max_files=10, max_fields=100)

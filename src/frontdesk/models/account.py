@@ -37,6 +37,11 @@ class Account(Base):
     rate_limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_us: Mapped[int] = mapped_column(Micros)
 
+    def rate_limit(self, endpoint: str) -> int:
+        """One endpoint's limit (the gate asks on every widget request)."""
+        override = (self.rate_limits or {}).get(endpoint)
+        return DEFAULT_RATE_LIMITS[endpoint] if override is None else int(override)
+
     def effective_rate_limits(self) -> dict[str, int]:
         limits = dict(DEFAULT_RATE_LIMITS)
         limits.update({k: int(v) for k, v in (self.rate_limits or {}).items() if k in limits})

@@ -1,0 +1,88 @@
+"""The in-memory moving window, driven by a clock the test controls."""
+
+from __future__ import annotations
+
+from frontdesk.ratelimit import SWEEP_SECONDS, MemoryWindows
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_limit_is_reached_exactly_at_n_and_refused_past_it():
+    clock = Clock()
+    windows = MemoryWindows(clock=clock)
+    verdicts = []
+    for _ in range(4):
+        verdicts.append(windows.hit("k", 3))
+        clock.now += 1
+    assert [v.allowed for v in verdicts] == [True, True, True, False]
+    assert [v.remaining for v in verdicts] == [2, 1, 0, 0]
+    assert [v.limit for v in verdicts] == [3, 3, 3, 3]
+    # The oldest hit (t=1000) frees a request at t=1060; the refusal came at t=1003.
+    assert verdicts[-1].reset_seconds == 57
+    assert dict(verdicts[-1].raw_headers())[b"retry-after"] == b"57"
+    assert b"retry-after" not in dict(verdicts[0].raw_headers())
+
+
+def test_a_moving_window_frees_one_request_as_each_hit_ages_out():
+    clock = Clock()
+    windows = MemoryWindows(clock=clock)
+    for _ in range(3):
+        assert windows.hit("k", 3).allowed
+        clock.now += 10  # hits at 1000, 1010, 1020
+    clock.now = 1059.9
+    assert not windows.hit("k", 3).allowed  # not a fixed minute: all three still count
+    clock.now = 1060.0
+    assert windows.hit("k", 3).allowed  # the hit at 1000 has left the window
+    assert not windows.hit("k", 3).allowed
+    clock.now = 1070.0
+    assert windows.hit("k", 3).remaining == 0
+
+
+def test_refused_hits_do_not_count():
+    clock = Clock()
+    windows = MemoryWindows(clock=clock)
+    assert windows.hit("k", 1).allowed
+    for _ in range(100):
+        clock.now += 0.5
+        assert not windows.hit("k", 1).allowed
+    clock.now = 1060.0
+    assert windows.hit("k", 1).allowed
+
+
+def test_long_windows_stay_exact_while_expired_hits_are_dropped_in_bulk():
+    """Checked against a plain list of every allowed hit, over many window lengths."""
+    clock = Clock()
+    windows = MemoryWindows(clock=clock)
+    limit = 1000
+    allowed_at: list[float] = []
+    for i in range(6000):
+        clock.now = 1000.0 + i * 0.045  # about 1333 attempts in any 60 s
+        in_window = [t for t in allowed_at if t > clock.now - 60]
+        verdict = windows.hit("k", limit)
+        assert verdict.allowed == (len(in_window) < limit), i
+        if verdict.allowed:
+            allowed_at.append(clock.now)
+            in_window.append(clock.now)
+        assert verdict.remaining == limit - len(in_window), i
+    # A lowered limit sees every hit still in the window.
+    assert windows.hit("k", 5).remaining == 0
+
+
+def test_keys_are_separate_and_idle_keys_are_swept():
+    clock = Clock()
+    windows = MemoryWindows(clock=clock)
+    assert windows.hit("a", 1).allowed
+    assert windows.hit("b", 1).allowed
+    assert not windows.hit("a", 1).allowed
+    clock.now += 30
+    assert windows.hit("c", 1).allowed
+    assert len(windows) == 3
+    clock.now = 1000 + SWEEP_SECONDS + 1  # "a" and "b" idle past their window
+    windows.hit("d", 1)
+    assert len(windows) == 2  # "c" (still in its window) and "d"
