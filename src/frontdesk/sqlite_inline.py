@@ -35,6 +35,17 @@ PRAGMAS = (
 )
 
 
+def connect_inline(path: str, autocheckpoint: bool = False) -> sqlite3.Connection:
+    """A connection for use on the event loop; BEGIN is the caller's to write."""
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    for pragma in PRAGMAS:
+        connection.execute(pragma)
+    if not autocheckpoint:
+        # Checkpoints wait for the disk; the Checkpointer runs them on a thread instead.
+        connection.execute("PRAGMA wal_autocheckpoint=0")
+    return connection
+
+
 class InlineCursor:
     def __init__(self, cursor: sqlite3.Cursor) -> None:
         self._cursor = cursor
@@ -81,12 +92,8 @@ class InlineConnection:
     """The slice of aiosqlite's Connection that SQLAlchemy's adapter calls."""
 
     def __init__(self, path: str, autocheckpoint: bool) -> None:
-        # isolation_level=None: BEGIN is written by the engine (deferred or IMMEDIATE).
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        for pragma in PRAGMAS:
-            self._conn.execute(pragma)
-        if not autocheckpoint:
-            self._conn.execute("PRAGMA wal_autocheckpoint=0")
+        # BEGIN is written by the engine (deferred or IMMEDIATE).
+        self._conn = connect_inline(path, autocheckpoint)
         # The adapter checks this attribute to know the connection is open.
         self._connection: sqlite3.Connection | None = self._conn
 

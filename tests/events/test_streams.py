@@ -247,3 +247,30 @@ async def test_concurrent_writers_reach_the_visitor_once_each_in_order(client, a
         stamps = [e.data["timestamp"] for e in got]
         assert stamps == sorted(stamps) and len(set(stamps)) == 16
         assert await stream.nothing_within(0.7)
+
+
+async def test_a_visitor_reopening_a_conversation_is_one_message_and_one_update(client, account):
+    """On SQLite the visitor's bare write can't build the update event; it hands over to a
+    session, and nothing of its own attempt may show."""
+    token, cid = await create(client, account)
+    await client.patch(
+        f"/api/v1/agent/conversations/{cid}", json={"status": "closed"}, headers=account.admin
+    )
+    async with open_stream(client, "/api/v1/agent/events", headers=account.admin) as stream:
+        sent = await client.post(
+            f"{CHAT}/{token}/messages", json={"message": "back again"}, headers=account.widget
+        )
+        assert sent.status_code == 201
+        message = await stream.next()
+        assert (message.event, message.data["message"]["id"]) == (
+            "message.created",
+            sent.json()["id"],
+        )
+        updated = await stream.next()
+        assert (updated.event, updated.data["status"]) == ("conversation.updated", "open")
+        assert await stream.nothing_within(0.3)
+    bodies = [
+        m["body"]
+        for m in (await client.get(f"{CHAT}/{token}/messages", headers=account.widget)).json()
+    ]
+    assert bodies.count("back again") == 1

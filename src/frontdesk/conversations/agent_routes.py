@@ -12,12 +12,9 @@ from starlette.requests import Request
 from frontdesk.agents.auth import CurrentAgent
 from frontdesk.conversations import queries
 from frontdesk.conversations.chat_routes import MAX_MESSAGE, MESSAGE_TOO_LONG
+from frontdesk.conversations.message_rows import lock_conversation, queue_conversation_event
 from frontdesk.conversations.serialize import agent_message
-from frontdesk.conversations.service import (
-    lock_conversation,
-    post_message,
-    queue_conversation_event,
-)
+from frontdesk.conversations.service import post_message
 from frontdesk.errors import AppError
 from frontdesk.files.uploads import AGENT_FILE_FIELDS, Upload, is_multipart, receive_upload
 from frontdesk.kit.clock import now_us

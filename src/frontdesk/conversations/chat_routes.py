@@ -9,13 +9,17 @@ from fastapi import APIRouter
 from starlette.requests import Request
 
 from frontdesk.accounts.site_key import WidgetRequest, chat_guard, gate, widget_request
-from frontdesk.conversations.service import create_conversation, find_replay, post_message
+from frontdesk.conversations.service import (
+    create_conversation,
+    find_replay,
+    post_visitor_message,
+)
 from frontdesk.errors import AppError
 from frontdesk.kit.clock import format_us, parse_iso
 from frontdesk.kit.json_response import JSON
 from frontdesk.kit.request_body import read_fields, read_fields_asgi, text_field
 from frontdesk.kit.validation import VISITOR_TOKEN, normalized_email
-from frontdesk.models import Account, Conversation, Message
+from frontdesk.models import Account, Conversation, StoredMessage
 from frontdesk.runtime import Runtime, runtime
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat widget"])
@@ -126,18 +130,11 @@ async def send(rt: Runtime, request: WidgetRequest, visitor_token: str) -> tuple
             return 201, replayed
         raise AppError(422, problem or "Message is required")
     conversation = await visitor_conversation(rt, account, visitor_token)
-    async with rt.db.write() as session:
-        posted = await post_message(  # authored by the contact
-            session,
-            conversation.id,
-            direction="inbound",
-            body=message,
-            idempotency_key=key,
-        )
+    posted = await post_visitor_message(rt.db, conversation.id, message, key)
     return 201, sent_body(posted.message)
 
 
-def sent_body(message: Message) -> dict[str, Any]:
+def sent_body(message: StoredMessage) -> dict[str, Any]:
     return {"status": "ok", "id": message.id, "timestamp": format_us(message.created_us)}
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from frontdesk.kit.clock import format_us
-from frontdesk.models import Agent, Attachment, Contact, Conversation, Message
+from frontdesk.models import Agent, Attachment, Contact, Conversation, Message, StoredMessage
 
 
 def _attachment(item: Attachment, base: str) -> dict[str, Any]:
@@ -20,7 +20,7 @@ def _attachment(item: Attachment, base: str) -> dict[str, Any]:
 
 
 def widget_message(
-    message: Message, visitor_token: str, attachments: Sequence[Attachment] = ()
+    message: Message | StoredMessage, visitor_token: str, attachments: Sequence[Attachment] = ()
 ) -> dict[str, Any]:
     """A message as the visitor sees it (section 1 of the contract)."""
     base = f"/api/v1/chat/conversations/{visitor_token}"
@@ -35,7 +35,7 @@ def widget_message(
 
 
 def agent_message(
-    message: Message, conversation_id: int, attachments: Sequence[Attachment] = ()
+    message: Message | StoredMessage, conversation_id: int, attachments: Sequence[Attachment] = ()
 ) -> dict[str, Any]:
     """A message as agents see it: notes included and marked."""
     base = f"/api/v1/agent/conversations/{conversation_id}"

@@ -4,52 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.conversations import queries
+from frontdesk.conversations.message_rows import (
+    MessageRows,
+    NeedsSession,
+    SessionRows,
+    SqliteRows,
+    lock_conversation,
+    queue_conversation_event,
+)
 from frontdesk.conversations.serialize import agent_message, widget_message
-from frontdesk.db import queue_event
+from frontdesk.db import Database
 from frontdesk.errors import AppError
 from frontdesk.events.bus import Event
 from frontdesk.kit.clock import now_us
 from frontdesk.kit.tokens import new_token
-from frontdesk.models import Account, Attachment, Contact, Conversation, IdempotencyKey, Message
+from frontdesk.models import (
+    Account,
+    Attachment,
+    Contact,
+    Conversation,
+    IdempotencyKey,
+    StoredMessage,
+)
 
 IDEMPOTENCY_WINDOW_US = 24 * 3600 * 1_000_000
 CONVERSATION_EXISTS = "A conversation with this visitor token already exists"
-
-
-# post_message's statements, built once: constructing and caching them per call was the
-# largest cost of a message.
-_LOCK = (
-    select(
-        Conversation.account_id,
-        Conversation.visitor_token,
-        Conversation.status,
-        Conversation.last_message_us,
-        Contact.name,
-    )
-    .join(Contact, Contact.id == Conversation.contact_id)
-    .where(Conversation.id == bindparam("cid"))
-    .with_for_update(of=Conversation)
-)
-_INSERT_MESSAGE = insert(Message).returning(Message.id)
-_INSERT_KEY = insert(IdempotencyKey)
-_TOUCH = (
-    update(Conversation)
-    .where(Conversation.id == bindparam("cid"))
-    .values(
-        last_message_us=bindparam("ts"),
-        last_activity_us=bindparam("ts"),
-        updated_us=bindparam("ts"),
-        last_message_id=bindparam("mid"),
-        status=bindparam("status"),
-    )
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +51,7 @@ class NewAttachment:
 
 @dataclass(frozen=True, slots=True)
 class Posted:
-    message: Message
+    message: StoredMessage
     attachments: tuple[Attachment, ...]
     replayed: bool = False  # an Idempotency-Key seen before: nothing new was stored
 
@@ -74,26 +60,8 @@ def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-async def lock_conversation(session: AsyncSession, conversation_id: int) -> Conversation:
-    """Lock the conversation row for this transaction.
-
-    PostgreSQL: SELECT … FOR UPDATE. SQLite: the write transaction began IMMEDIATE and
-    already holds the database's write lock, so a plain read is enough.
-    """
-    query = (
-        select(Conversation)
-        .where(Conversation.id == conversation_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    conversation = await session.scalar(query)
-    if conversation is None:
-        raise AppError(404, "Conversation not found")
-    return conversation
-
-
 async def post_message(
-    session: AsyncSession,
+    rows: MessageRows | AsyncSession,
     conversation_id: int,
     *,
     direction: str,
@@ -111,91 +79,84 @@ async def post_message(
     only after commit, so a reader polling with `since` never misses or repeats one.
     `author` None means the conversation's contact (a visitor's own message).
 
-    Runs prepared Core statements on the connection rather than the ORM: this is the path
-    of every message, and building and compiling statements cost more than SQLite did.
+    `rows` runs the statements (message_rows.py): a session's, or a bare SQLite
+    transaction's for the widget's own messages (post_visitor_message).
     """
-    connection = await session.connection()
-    locked = (await connection.execute(_LOCK, {"cid": conversation_id})).one_or_none()
+    if isinstance(rows, AsyncSession):
+        rows = SessionRows(rows)
+    locked = await rows.lock(conversation_id)
     if locked is None:
         raise AppError(404, "Conversation not found")
-    account_id, visitor_token, status, last_message_us, contact_name = locked
     now = now_us()
     if idempotency_key is not None:
-        replay = await _replay(session, conversation_id, idempotency_key, now)
+        replay = await _replay(rows, conversation_id, idempotency_key, now)
         if replay is not None:
             return replay
 
-    created_us = max(now, last_message_us + 1)
-    message = Message(
-        conversation_id=conversation_id,
-        direction=direction,
-        body=body,
-        author=author if author is not None else contact_name,
-        agent_id=agent_id,
-        private=private,
-        created_us=created_us,
-    )
-    inserted = await connection.execute(
-        _INSERT_MESSAGE,
-        {
-            "conversation_id": conversation_id,
-            "direction": direction,
-            "body": body,
-            "author": message.author,
-            "agent_id": agent_id,
-            "private": private,
-            "created_us": created_us,
-        },
-    )
-    message.id = inserted.scalar_one()
+    created_us = max(now, locked.last_message_us + 1)
+    values: dict[str, Any] = {
+        "conversation_id": conversation_id,
+        "direction": direction,
+        "body": body,
+        "author": author if author is not None else locked.contact_name,
+        "agent_id": agent_id,
+        "private": private,
+        "created_us": created_us,
+    }
+    message = StoredMessage(id=await rows.insert_message(values), **values)
     stored = []
     for item in attachments:
         values = {"message_id": message.id, "created_us": created_us, **asdict(item)}
-        attachment_id = await session.scalar(
-            insert(Attachment).values(**values).returning(Attachment.id)
-        )
-        stored.append(Attachment(id=attachment_id, **values))
+        stored.append(Attachment(id=await rows.insert_attachment(values), **values))
     if idempotency_key is not None:
-        await connection.execute(
-            _INSERT_KEY,
-            {
-                "conversation_id": conversation_id,
-                "key": idempotency_key,
-                "message_id": message.id,
-                "created_us": now,
-            },
-        )
-    reopened = direction == "inbound" and status == "closed"
-    await connection.execute(
-        _TOUCH,
-        {
-            "cid": conversation_id,
-            "ts": created_us,
-            "mid": message.id,
-            "status": "open" if reopened else status,
-        },
-    )
+        await rows.insert_idempotency_key(conversation_id, idempotency_key, message.id, now)
+    reopened = direction == "inbound" and locked.status == "closed"
+    await rows.touch(conversation_id, created_us, message.id, "open" if reopened else locked.status)
 
-    queue_event(
-        session,
+    rows.queue(
         Event(
-            account_id=account_id,
+            account_id=locked.account_id,
             type="message.created",
             ts_us=created_us,
             conversation_id=conversation_id,
-            visitor_token=visitor_token,
+            visitor_token=locked.visitor_token,
             data={
                 "conversation_id": conversation_id,
                 "message": agent_message(message, conversation_id, stored),
             },
-            public=None if private else widget_message(message, visitor_token, stored),
-            prev_ts_us=last_message_us,
-        ),
+            public=None if private else widget_message(message, locked.visitor_token, stored),
+            prev_ts_us=locked.last_message_us,
+        )
     )
     if reopened:
-        conversation = await lock_conversation(session, conversation_id)
-        await queue_conversation_event(session, conversation, "conversation.updated")
+        await rows.reopened(conversation_id)
     return Posted(message, tuple(stored))
+
+
+async def post_visitor_message(
+    db: Database, conversation_id: int, body: str, idempotency_key: str | None
+) -> Posted:
+    """A visitor's text message, through the cheapest transaction that can store it."""
+    if db.is_sqlite:
+        try:
+            async with db.fast_write() as transaction:
+                return await post_message(
+                    SqliteRows(transaction),
+                    conversation_id,
+                    direction="inbound",
+                    body=body,
+                    idempotency_key=idempotency_key,
+                )
+        except NeedsSession:
+            pass  # rolled back; stored below instead
+    async with db.write() as session:
+        return await post_message(
+            session,
+            conversation_id,
+            direction="inbound",
+            body=body,
+            idempotency_key=idempotency_key,
+        )
 
 
 async def forget_idempotency_keys(session: AsyncSession) -> int:
@@ -207,41 +168,21 @@ async def forget_idempotency_keys(session: AsyncSession) -> int:
 
 async def find_replay(session: AsyncSession, conversation_id: int, key: str) -> Posted | None:
     """The message an Idempotency-Key already stored in the last 24 hours, if any."""
-    return await _replay(session, conversation_id, key, now_us())
+    return await _replay(SessionRows(session), conversation_id, key, now_us())
 
 
-async def _replay(session: AsyncSession, conversation_id: int, key: str, now: int) -> Posted | None:
-    row = (
-        await session.execute(
-            select(IdempotencyKey.id, IdempotencyKey.message_id, IdempotencyKey.created_us).where(
-                IdempotencyKey.conversation_id == conversation_id, IdempotencyKey.key == key
-            )
-        )
-    ).one_or_none()
-    if row is None:
+async def _replay(rows: MessageRows, conversation_id: int, key: str, now: int) -> Posted | None:
+    found = await rows.idempotency_key(conversation_id, key)
+    if found is None:
         return None
-    key_id, message_id, created_us = row
+    key_id, message_id, created_us = found
     if created_us < now - IDEMPOTENCY_WINDOW_US:
-        await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == key_id))
+        await rows.forget_idempotency_key(key_id)
         return None
-    message = await session.get(Message, message_id)
+    message = await rows.message(message_id)
     if message is None:  # pragma: no cover - cascades delete the key with its message
         return None
     return Posted(message, (), replayed=True)
-
-
-async def queue_conversation_event(
-    session: AsyncSession, conversation: Conversation, event_type: str, at: int | None = None
-) -> None:
-    view = await queries.conversation_view(session, conversation)
-    event = Event(
-        account_id=conversation.account_id,
-        type=event_type,
-        ts_us=conversation.updated_us,
-        conversation_id=conversation.id,
-        data=view,
-    )
-    queue_event(session, event, at=at)
 
 
 async def upsert_contact(session: AsyncSession, account_id: int, name: str, email: str) -> Contact:

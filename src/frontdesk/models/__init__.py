@@ -5,7 +5,7 @@ from frontdesk.models.agent import Agent, AgentToken
 from frontdesk.models.base import Base
 from frontdesk.models.contact import Contact
 from frontdesk.models.conversation import Conversation
-from frontdesk.models.message import Attachment, IdempotencyKey, Message
+from frontdesk.models.message import Attachment, IdempotencyKey, Message, StoredMessage
 
 __all__ = [
     "Account",
@@ -17,4 +17,5 @@ __all__ = [
     "Conversation",
     "IdempotencyKey",
     "Message",
+    "StoredMessage",
 ]

@@ -1,0 +1,56 @@
+"""SQLite's bare write transaction (db.Database.fast_write), which visitors' messages take."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from frontdesk.app import create_app
+from frontdesk.conversations.message_rows import SqliteRows
+from frontdesk.conversations.service import post_message
+from frontdesk.events.bus import Event
+from tests.conftest import make_settings
+from tests.support.accounts import make_account, start_conversation
+
+
+@pytest.fixture
+async def sqlite_app(tmp_path, sqlite_url):
+    app = create_app(make_settings(tmp_path, sqlite_url))
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+async def test_a_failure_inside_rolls_back_publishes_nothing_and_the_next_write_works(sqlite_app):
+    rt = sqlite_app.state.runtime
+    account = await make_account(sqlite_app)
+    transport = httpx.ASGITransport(app=sqlite_app, client=("203.0.113.7", 1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        token = await start_conversation(client, account)
+        url = f"/api/v1/chat/conversations/{token}/messages"
+        conversation = await rt.conversations.conversation(account.id, token)
+        # The agent API reads the database itself (the widget's reads may be cached).
+        stored = f"/api/v1/agent/conversations/{conversation.id}"
+
+        async def bodies() -> list[str]:
+            found = await client.get(stored, headers=account.admin)
+            return [m["body"] for m in found.json()["messages"]]
+
+        before = await bodies()
+        published: list[Event] = []
+        rt.bus.listeners.append(published.append)
+
+        with pytest.raises(RuntimeError):
+            async with rt.db.fast_write() as transaction:
+                await post_message(
+                    SqliteRows(transaction), conversation.id, direction="inbound", body="lost"
+                )
+                raise RuntimeError("the disk said no")
+        assert published == []
+        assert await bodies() == before
+
+        sent = await client.post(url, json={"message": "kept"}, headers=account.widget)
+        assert sent.status_code == 201
+        assert await bodies() == [*before, "kept"]
+        widget = (await client.get(url, headers=account.widget)).json()
+        assert [m["body"] for m in widget] == [*before, "kept"]
+        assert [e.type for e in published] == ["message.created"]
