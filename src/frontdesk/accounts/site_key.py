@@ -87,10 +87,10 @@ async def gate(
         raise AppError(403, ORIGIN_NOT_ALLOWED)
 
     address = rt.client_address(request.peer, request.header(b"x-forwarded-for"))
-    key: tuple[str | int, ...] = (endpoint, account.id, address)
+    key = f"{endpoint}/{account.id}/{address}"
     if visitor_token is not None:
-        key += (visitor_token,)
-    verdict = request.verdict = await rt.limiter.hit(account.rate_limit(endpoint), *key)
+        key = f"{key}/{visitor_token}"
+    verdict = request.verdict = await rt.limiter.hit(account.rate_limit(endpoint), key)
     if not verdict.allowed:
         rt.metrics.rate_limited.labels(endpoint).inc()
         raise AppError(429, RATE_LIMITED)

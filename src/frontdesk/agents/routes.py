@@ -36,10 +36,10 @@ async def throttle_login(request: Request, email: str) -> None:
     peer = request.client.host if request.client else None
     address = rt.client_address(peer, request.headers.get("x-forwarded-for"))
     for limit, key in (
-        (LOGIN_PER_EMAIL, ("login", address, email.lower())),
-        (LOGIN_PER_ADDRESS, ("login", address)),
+        (LOGIN_PER_EMAIL, f"login/{address}/{email.lower()}"),
+        (LOGIN_PER_ADDRESS, f"login/{address}"),
     ):
-        verdict = await rt.limiter.hit(limit, *key)
+        verdict = await rt.limiter.hit(limit, key)
         if not verdict.allowed:
             raise AppError(429, "Too many sign-in attempts; try again later", verdict.headers())
 
