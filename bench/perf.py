@@ -1,11 +1,13 @@
 """The widget's hot paths against the server's own ceiling, measured in one run.
 
-    python bench/perf.py [--duration 8] [--connections 50] [--no-scaling]
+    python bench/perf.py [--duration 5] [--rounds 3] [--connections 50] [--visitors 10000]
+                         [--no-scaling]
 
 Starts `frontdesk serve` (one process, SQLite, a fresh data dir) and `bench/raw_app.py`
 (a bare ASGI app answering a fixed JSON body) under the same uvicorn settings, loads each
-with wrk over loopback, one after the other for every scenario, and prints req/s, p50, p99
-and the ratio of Frontdesk's req/s to the raw app's. Then the scaling check: the p50 of a
+with wrk over loopback in back-to-back pairs for every scenario, and prints req/s, p50,
+p99 and the ratio of Frontdesk's req/s to the raw app's (medians over the rounds). Then
+the scaling check: the p50 of a
 poll with nothing new in a 10-message conversation against a 100,000-message one, with
 1,000,000 messages in the database. Results also go to bench/results/perf.json.
 

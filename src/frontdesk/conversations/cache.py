@@ -18,6 +18,7 @@ from frontdesk.conversations import queries
 from frontdesk.db import Database
 from frontdesk.events.bus import RESYNC, Event
 from frontdesk.kit.generation_cache import GenerationCache
+from frontdesk.kit.validation import VISITOR_TOKEN
 from frontdesk.models import Conversation
 
 # Newest public messages kept per conversation; older reads go to the database.
@@ -57,8 +58,12 @@ class ConversationCache:
 
     async def conversation(self, account_id: int, visitor_token: str) -> Conversation | None:
         if self.enabled:
-            tail = await self._tail(account_id, visitor_token)
+            tail = self._cache.get((account_id, visitor_token)) or await self._load(
+                account_id, visitor_token
+            )
             return tail.conversation if tail else None
+        if not VISITOR_TOKEN.match(visitor_token):
+            return None
         async with self.db.read() as session:
             return await queries.conversation_for_visitor(session, account_id, visitor_token)
 
@@ -67,12 +72,16 @@ class ConversationCache:
     ) -> list[dict[str, Any]] | None:
         """Public messages after `since_us`, oldest first; None when there is no conversation."""
         if self.enabled:
-            tail = await self._tail(account_id, visitor_token)
+            tail = self._cache.get((account_id, visitor_token)) or await self._load(
+                account_id, visitor_token
+            )
             if tail is None:
                 return None
             cached = tail.after(since_us)
             if cached is not None:
                 return cached
+        if not VISITOR_TOKEN.match(visitor_token):
+            return None
         async with self.db.read() as session:
             conversation = await queries.conversation_for_visitor(
                 session, account_id, visitor_token
@@ -81,10 +90,11 @@ class ConversationCache:
                 return None
             return await queries.widget_messages(session, conversation, since_us)
 
-    async def _tail(self, account_id: int, visitor_token: str) -> Tail | None:
+    async def _load(self, account_id: int, visitor_token: str) -> Tail | None:
+        # Tokens of the wrong shape never reach a query (nor the cache, so a hit needs no check).
+        if not VISITOR_TOKEN.match(visitor_token):
+            return None
         key = (account_id, visitor_token)
-        if (cached := self._cache.get(key)) is not None:
-            return cached
         generation = self._cache.generation
         async with self.db.read() as session:
             conversation = await queries.conversation_for_visitor(
