@@ -77,21 +77,21 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         self.checkpointer: Checkpointer | None = None
         self.sqlite_path = (make_url(url).database or "") if self.is_sqlite else ""
+        # SQLite has one writer at a time anyway. Queuing this process's writers here,
+        # rather than in SQLite's sleep-and-retry busy handler, saves latency, and it makes
+        # events of this process publish in commit order, which the caches rely on.
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             self.read_engine = _sqlite_engine(url, "BEGIN", pool_size=8, inline=True)
             self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE", pool_size=4, inline=True)
             self.heavy_engine = _sqlite_engine(url, "BEGIN", pool_size=4, inline=False)
-            self.checkpointer = Checkpointer(self.sqlite_path)
+            self.checkpointer = Checkpointer(self.sqlite_path, self._write_lock)
         else:
             self.read_engine = create_async_engine(url, pool_size=10, max_overflow=20)
             self.write_engine = self.heavy_engine = self.read_engine
         self._read = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._write = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._heavy = async_sessionmaker(self.heavy_engine, expire_on_commit=False)
-        # SQLite has one writer at a time anyway. Queuing this process's writers here,
-        # rather than in SQLite's sleep-and-retry busy handler, saves latency, and it makes
-        # events of this process publish in commit order, which the caches rely on.
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
         self._fast_connection: sqlite3.Connection | None = None
 
     @asynccontextmanager

@@ -25,8 +25,12 @@ from typing import Any
 
 log = logging.getLogger("frontdesk")
 
+# A WAL past this is checkpointed with writers held off, and trimmed back to it.
+WAL_RESTART_BYTES = 64 * 1024 * 1024
+
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
+    f"PRAGMA journal_size_limit={WAL_RESTART_BYTES}",
     # NORMAL in WAL mode survives a process crash (kill -9); only power loss can cost the
     # newest commits, and it spares an fsync per message.
     "PRAGMA synchronous=NORMAL",
@@ -132,13 +136,35 @@ def inline_creator(path: str) -> Callable[[], Any]:
 
 
 class Checkpointer:
-    """Moves the WAL into the database on a thread, so the event loop never waits for fsync."""
+    """Moves the WAL into the database on a thread, so the event loop never waits for fsync.
 
-    def __init__(self, path: str, interval: float = 1.0) -> None:
+    A checkpoint copies the WAL's pages into the database; the WAL starts over from its
+    beginning only when a writer finds everything copied. Under a steady stream of writes
+    that moment never comes, since each commit lands while the copy runs: measured, the
+    WAL grew past 400 MiB for a 4 MiB database in a minute of posting. So once the WAL
+    passes `restart_bytes`, the checkpoint runs holding this process's write lock (writers
+    wait a few milliseconds; readers don't), and `journal_size_limit` then trims the file.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        write_lock: asyncio.Lock | None = None,
+        interval: float = 1.0,
+        restart_bytes: int = WAL_RESTART_BYTES,
+    ) -> None:
         self.path = path
+        self.write_lock = write_lock
         self.interval = interval
+        self.restart_bytes = restart_bytes
         self._task: asyncio.Task[None] | None = None
         self._lock = threading.Lock()
+
+    def wal_bytes(self) -> int:
+        try:
+            return os.path.getsize(self.path + "-wal")
+        except OSError:
+            return 0
 
     def checkpoint(self) -> None:
         with self._lock:
@@ -156,7 +182,11 @@ class Checkpointer:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
-            await asyncio.to_thread(self.checkpoint)
+            if self.write_lock is not None and self.wal_bytes() > self.restart_bytes:
+                async with self.write_lock:
+                    await asyncio.to_thread(self.checkpoint)
+            else:
+                await asyncio.to_thread(self.checkpoint)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="frontdesk-sqlite-checkpoint")
