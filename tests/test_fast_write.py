@@ -82,7 +82,7 @@ async def test_a_steady_stream_of_messages_keeps_the_wal_from_growing(tmp_path, 
                     body=f"m{i}" * 200,
                 )
             written += 1
-            largest = max(largest, checkpointer.wal_bytes())
+            largest = max(largest, checkpointer.wal_file_bytes())
             await asyncio.sleep(0)  # as a server does between requests
     # Each commit appends a few 4 KiB pages: some 40 MiB went through the WAL.
     assert written == 3000
