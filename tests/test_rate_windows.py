@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from frontdesk.ratelimit import SWEEP_SECONDS, MemoryWindows
+from frontdesk.ratelimit import SWEEP_BATCH, SWEEP_SECONDS, MemoryWindows
 
 
 class Clock:
@@ -86,3 +86,20 @@ def test_keys_are_separate_and_idle_keys_are_swept():
     clock.now = 1000 + SWEEP_SECONDS + 1  # "a" and "b" idle past their window
     windows.hit("d", 1)
     assert len(windows) == 2  # "c" (still in its window) and "d"
+
+
+def test_a_sweep_goes_a_few_keys_per_hit_and_spares_windows_in_use():
+    clock = Clock()
+    windows = MemoryWindows(clock=clock)
+    for i in range(1000):
+        windows.hit(f"idle-{i}", 5)
+    clock.now += 50
+    windows.hit("busy", 5)  # inside its window when the sweep runs
+    clock.now = 1000 + SWEEP_SECONDS + 1  # the idle keys' only hit is 61 s old
+    hits = 0
+    while len(windows) > 2:  # "busy" and "caller" stay
+        windows.hit("caller", 1000)
+        hits += 1
+        assert hits <= 1000 // SWEEP_BATCH + 2
+    assert hits >= 1000 // SWEEP_BATCH  # spread over many hits, not one
+    assert windows.hit("busy", 5).remaining == 3  # its first hit still counts
