@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sqlite3
 import statistics
 import subprocess
@@ -30,10 +29,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import httpx
+
+# `python bench/perf.py` puts bench/ (not the repository root) on sys.path, so the
+# benchmark's own modules are imported by their plain names.
+from wrk_load import Load, Scenario, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -41,113 +44,6 @@ ALL_LIMITS = {
     name: 1_000_000
     for name in ("config", "create_conversation", "get_messages", "send_message", "download_file")
 }
-
-LUA = r"""
-local counter = 0
-math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
-request = function()
-  counter = counter + 1
-  local headers = {}
-  for k, v in pairs(HEADERS) do headers[k] = v end
-  if VISITORS > 0 then
-    local n = math.random(0, VISITORS - 1)
-    headers["X-Forwarded-For"] = "10." .. math.floor(n / 65536) % 256 .. "."
-      .. math.floor(n / 256) % 256 .. "." .. n % 256
-  else
-    headers["X-Forwarded-For"] = "10." .. math.random(0, 255) .. "." .. math.random(0, 255)
-      .. "." .. math.random(1, 254)
-  end
-  local body = BODY
-  if body ~= nil then
-    -- Fixed width: a visitor_token must be at least 16 characters.
-    local token = string.format("bench-%010d-%08d", math.random(1, 1000000000), counter)
-    body = string.gsub(body, "UNIQUE", token)
-  end
-  return wrk.format(METHOD, PATH, headers, body)
-end
-done = function(summary, latency, requests)
-  io.write(string.format(
-    "RESULT {\"requests\": %d, \"duration_us\": %d, \"p50_us\": %d, \"p99_us\": %d, "
-    .. "\"non_2xx\": %d, \"socket_errors\": %d}\n",
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    summary.errors.status, summary.errors.connect + summary.errors.read
-      + summary.errors.write + summary.errors.timeout))
-end
-"""
-
-
-@dataclass
-class Load:
-    req_per_s: float
-    p50_ms: float
-    p99_ms: float
-    non_2xx: int
-    socket_errors: int
-
-
-@dataclass
-class Scenario:
-    name: str
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: str | None = None
-
-
-def lua_literal(value: object) -> str:
-    if value is None:
-        return "nil"
-    if isinstance(value, dict):
-        return (
-            "{"
-            + ", ".join(f"[{lua_literal(k)}] = {lua_literal(v)}" for k, v in value.items())
-            + "}"
-        )
-    return json.dumps(str(value))  # a JSON string is a valid Lua string literal here
-
-
-def wrk(
-    base: str,
-    scenario: Scenario,
-    duration: int,
-    connections: int,
-    workdir: Path,
-    visitors: int = 10_000,
-) -> Load:
-    script = workdir / f"{re.sub(r'[^a-z0-9]+', '_', scenario.name)}.lua"
-    script.write_text(
-        f"METHOD = {lua_literal(scenario.method)}\nPATH = {lua_literal(scenario.path)}\n"
-        f"HEADERS = {lua_literal(scenario.headers)}\nBODY = {lua_literal(scenario.body)}\n"
-        f"VISITORS = {int(visitors)}\n" + LUA
-    )
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t1",
-            f"-c{connections}",
-            f"-d{duration}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(script),
-            base,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=duration + 60,
-    ).stdout
-    match = re.search(r"^RESULT (\{.*\})$", out, re.MULTILINE)
-    if match is None:
-        raise RuntimeError(f"wrk printed no result:\n{out}")
-    data = json.loads(match.group(1))
-    return Load(
-        req_per_s=data["requests"] / (data["duration_us"] / 1e6),
-        p50_ms=data["p50_us"] / 1000,
-        p99_ms=data["p99_us"] / 1000,
-        non_2xx=data["non_2xx"],
-        socket_errors=data["socket_errors"],
-    )
 
 
 def start(args: list[str], env: dict[str, str], base: str, log: Path) -> subprocess.Popen[bytes]:
