@@ -181,3 +181,35 @@ async def test_limit_of_one(client, account):
         for _ in range(2)
     ]
     assert codes == [200, 429]
+
+
+async def test_the_hot_routes_refuse_as_every_route_does(client, account):
+    """Config and messages are answered ahead of the framework; their 429 is the contract's."""
+    await client.patch(
+        "/api/v1/agent/settings",
+        json={"rate_limits": {"config": 1, "get_messages": 1, "send_message": 1}},
+        headers=account.admin,
+    )
+    token = await start_conversation(client, account)
+    url = f"/api/v1/chat/conversations/{token}/messages"
+    headers = {**account.widget, "Origin": "https://shop.example.com"}
+    for method, path, body in (
+        ("GET", "/api/v1/chat/config", None),
+        ("GET", url, None),
+        ("POST", url, {"message": "hello"}),
+    ):
+        first = await client.request(method, path, json=body, headers=headers)
+        assert first.status_code in (200, 201), path
+        assert "retry-after" not in first.headers
+        refused = await client.request(method, path, json=body, headers=headers)
+        assert (refused.status_code, refused.json()) == (429, {"error": "Rate limit exceeded"})
+        assert refused.headers["X-RateLimit-Limit"] == "1"
+        assert refused.headers["X-RateLimit-Remaining"] == "0"
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert 1 <= int(refused.headers["X-RateLimit-Reset"]) <= 60
+        assert refused.headers["access-control-allow-origin"] == "https://shop.example.com"
+    # The refused message was not stored.
+    listing = await client.get("/api/v1/agent/conversations", headers=account.admin)
+    cid = listing.json()["conversations"][0]["id"]
+    detail = await client.get(f"/api/v1/agent/conversations/{cid}", headers=account.admin)
+    assert [m["body"] for m in detail.json()["messages"]].count("hello") == 1
