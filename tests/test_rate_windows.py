@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from frontdesk.ratelimit import SWEEP_BATCH, SWEEP_SECONDS, MemoryWindows
+from frontdesk.ratelimit import SWEEP_BATCH, SWEEP_SECONDS, MemoryWindows, reset_seconds
 
 
 class Clock:
@@ -103,3 +103,25 @@ def test_a_sweep_goes_a_few_keys_per_hit_and_spares_windows_in_use():
         assert hits <= 1000 // SWEEP_BATCH + 2
     assert hits >= 1000 // SWEEP_BATCH  # spread over many hits, not one
     assert windows.hit("busy", 5).remaining == 3  # its first hit still counts
+
+
+def test_reset_never_exceeds_the_window_whatever_the_clock_reads():
+    # At this clock reading, `now + 60 - now` is 60.0000000000009 in floating point.
+    clock = Clock()
+    clock.now = 8161.962517661547
+    assert (clock.now + 60.0) - clock.now > 60
+    windows = MemoryWindows(clock=clock)
+    first = windows.hit("k", 1)
+    assert first.allowed and first.reset_seconds == 60
+    refused = windows.hit("k", 1)
+    assert not refused.allowed
+    assert refused.reset_seconds == 60
+    assert dict(refused.raw_headers())[b"retry-after"] == b"60"
+
+
+def test_reset_seconds_is_clamped_to_zero_and_the_window():
+    assert reset_seconds(60.0000000000009, 60.0) == 60
+    assert reset_seconds(59.2, 60.0) == 60
+    assert reset_seconds(58.9, 60.0) == 59
+    assert reset_seconds(-0.5, 60.0) == 0
+    assert reset_seconds(75.0, 60.0) == 60

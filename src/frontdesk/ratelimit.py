@@ -20,6 +20,16 @@ SWEEP_SECONDS = 60.0
 SWEEP_BATCH = 16
 
 
+def reset_seconds(remaining: float, window: float) -> int:
+    """Whole seconds until a request is freed: never below 0, never above the window.
+
+    `oldest + window - now` is computed in floats: for a hit made just now it can come out
+    a hair above the window (8161.96 + 60 - 8161.96 is 60.0000000000009), and a ceiling
+    would then announce 61 s for a 60 s window. (Redis's clock may also run ahead of ours.)
+    """
+    return max(0, min(math.ceil(window), math.ceil(remaining)))
+
+
 class _Window(RateLimitItemPerMinute):
     """A per-minute limit whose storage key leaves out the amount.
 
@@ -72,7 +82,7 @@ class MemoryWindows:
             window.append(now)
             live += 1
         # Seconds until the oldest hit in the window leaves it and frees a request.
-        reset = math.ceil(window[start] + self.expiry - now)
+        reset = reset_seconds(window[start] + self.expiry - now, self.expiry)
         return Verdict(allowed, limit, max(0, limit - live), max(1 if not allowed else 0, reset))
 
     def _sweep(self, now: float) -> None:
@@ -144,7 +154,7 @@ class RateLimiter:
         window = _Window(limit)
         allowed = await self.strategy.hit(window, self.prefix, key)
         stats = await self.strategy.get_window_stats(window, self.prefix, key)
-        reset = max(0, math.ceil(stats.reset_time - time.time()))
+        reset = reset_seconds(stats.reset_time - time.time(), WINDOW_SECONDS)
         if not allowed:
             reset = max(1, reset)
         # A lowered limit can leave more hits in the window than it now allows.

@@ -18,14 +18,12 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     Page,
-    Playwright,
     StorageState,
     ViewportSize,
     expect,
-    sync_playwright,
 )
 
-from tests.support.browser import LiveFrontdesk, launch_chromium, live_frontdesk
+from tests.support.browser import LiveFrontdesk, live_frontdesk
 
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -45,21 +43,6 @@ def frontdesk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveFrontdes
         )
         assert response.status_code == 200, response.text
         yield server
-
-
-@pytest.fixture(scope="module")
-def playwright_instance(frontdesk: LiveFrontdesk) -> Iterator[Playwright]:
-    # Playwright's sync API leaves an event loop running in this thread, and the live
-    # server's setup calls asyncio.run(): so the server must start first.
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="module")
-def browser(playwright_instance: Playwright) -> Iterator[Browser]:
-    browser = launch_chromium(playwright_instance)
-    yield browser
-    browser.close()
 
 
 def sign_in(page: Page, base_url: str, email: str, password: str) -> None:

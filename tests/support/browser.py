@@ -1,18 +1,23 @@
 """Browser tests: Debian's Chromium driven by Playwright, a live Frontdesk, a host site.
 
 Never downloads a browser: Chromium comes from Debian (`apt-get install chromium`).
+Every browser test uses Playwright's sync API through the `browser` fixture below (one
+Chromium per module), registered for the whole suite by tests/conftest.py. Nothing here
+calls `asyncio.run()` in the main thread, where that API keeps its loop (see off_loop.py),
+so fixtures may be set up in any order.
 """
 
 from __future__ import annotations
 
-import asyncio
 import http.server
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pytest
 
 from frontdesk import migrations
 from frontdesk.accounts.service import create_account
@@ -20,7 +25,11 @@ from frontdesk.app import create_app
 from frontdesk.config import Settings
 from frontdesk.db import Database
 from tests.support.live_server import free_port, live_server
+from tests.support.off_loop import run_off_loop
 from tests.support.services import chromium_path, require
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -62,7 +71,7 @@ def live_frontdesk(data_dir: Path, **settings: object) -> Iterator[LiveFrontdesk
         finally:
             await db.dispose()
 
-    account_id, site_key, token = asyncio.run(make())
+    account_id, site_key, token = run_off_loop(make)
     with live_server(create_app(config)) as base_url:
         yield LiveFrontdesk(
             base_url, site_key, "admin@example.com", "correct horse battery", token, account_id
@@ -100,7 +109,25 @@ def static_site(pages: dict[str, str]) -> Iterator[str]:
         server.server_close()
 
 
-def launch_chromium(playwright):
+def launch_chromium(playwright: Playwright) -> Browser:
     path = chromium_path()
     require("Chromium", path is not None, "install Debian's chromium package")
     return playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+
+
+@pytest.fixture(scope="module")
+def playwright_instance() -> Iterator[Playwright]:
+    """Playwright's sync API for one module's tests; module-scoped, not session-scoped,
+    because while it is open no asyncio test can run in this thread."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    """One Debian Chromium per module; tests open their own contexts in it."""
+    chromium = launch_chromium(playwright_instance)
+    yield chromium
+    chromium.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +10,7 @@ from pathlib import Path
 import asyncpg
 
 from frontdesk import migrations
+from tests.support.off_loop import run_off_loop
 
 
 @contextmanager
@@ -34,10 +34,10 @@ def postgres_database(base_url: str) -> Iterator[str]:
         finally:
             await conn.close()
 
-    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
+    run_off_loop(lambda: execute(f'CREATE DATABASE "{name}"'))
     url = f"{server}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
     try:
         migrations.upgrade(url)
         yield url
     finally:
-        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_off_loop(lambda: execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -143,15 +143,3 @@ def agent(frontdesk: LiveFrontdesk) -> Iterator[AgentAPI]:
     api = AgentAPI(frontdesk)
     yield api
     api.client.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    from tests.support.browser import launch_chromium
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from frontdesk.config import Settings
 from frontdesk.db import Database
 from tests.support.browser import LiveFrontdesk
 from tests.support.live_server import live_server
+from tests.support.off_loop import run_off_loop
 
 BUDGET = 12 * 1024  # bytes, gzipped
 
@@ -69,7 +69,7 @@ def _add_account(data_dir: Path, name: str) -> str:
         finally:
             await db.dispose()
 
-    return asyncio.run(make())
+    return run_off_loop(make)
 
 
 def test_demo_embeds_the_snippet_with_the_first_accounts_key(tmp_path: Path) -> None:
