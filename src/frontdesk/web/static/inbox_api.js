@@ -39,11 +39,11 @@ export async function api(path, { method = "GET", json, form } = {}) {
     throw new ApiError(401, "Your session has ended; please sign in again.");
   }
   if (response.status === 204) return null;
-  let data = null;
+  let data;
   try {
     data = await response.json();
   } catch {
-    data = null;
+    data = null; // not JSON (a proxy's error page): the status still tells
   }
   if (!response.ok) {
     const message = data && typeof data.error === "string" ? data.error : `Request failed (${response.status})`;

@@ -17,7 +17,7 @@ export async function renderContact(root, conversation, isCurrent) {
     h("h3", { class: "panel-heading" }, "Earlier conversations"),
     earlier,
   );
-  let rows = [];
+  let rows;
   try {
     // q matches message text too, so keep only this contact's own conversations.
     const data = await api(`/conversations${query({ status: "all", q: contact.email, limit: 20 })}`);

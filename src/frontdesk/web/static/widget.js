@@ -28,10 +28,10 @@
   const storeKey = 'frontdesk:' + siteKey;
   let memory = {}; // storage can be disabled (private modes, strict settings): keep it in memory
   const load = () => {
-    try { return JSON.parse(localStorage.getItem(storeKey) || '{}') || {}; } catch (e) { return memory; }
+    try { return JSON.parse(localStorage.getItem(storeKey) || '{}') || {}; } catch { return memory; }
   };
   const save = () => {
-    try { localStorage.setItem(storeKey, JSON.stringify(state)); } catch (e) { memory = state; }
+    try { localStorage.setItem(storeKey, JSON.stringify(state)); } catch { memory = state; }
   };
   // token: the visitor_token; started: the server has the conversation; name; read: newest seen.
   let state = load();
@@ -56,10 +56,10 @@
     }
     let res;
     let data = null;
-    try { res = await fetch(new URL(path, api), init); } catch (e) {
+    try { res = await fetch(new URL(path, api), init); } catch {
       return { status: 0, ok: false, data, error: OFFLINE, retryAfter: 0 };
     }
-    try { data = await res.json(); } catch (e) { /* a proxy's HTML page: the status still tells */ }
+    try { data = await res.json(); } catch { /* a proxy's HTML page: the status still tells */ }
     const error = res.ok ? null : data && typeof data.error === 'string' ? data.error : FAILED;
     const retryAfter = parseInt(res.headers.get('Retry-After'), 10) || 0;
     return { status: res.status, ok: res.ok, data, error, retryAfter };
@@ -425,7 +425,7 @@
       clearTimeout(timer);
     };
     source.onmessage = (e) => {
-      try { receive([JSON.parse(e.data)]); } catch (err) { /* skipped: polling would bring it */ }
+      try { receive([JSON.parse(e.data)]); } catch { /* skipped: polling would bring it */ }
     };
     source.onerror = () => {
       streamLive = false;
