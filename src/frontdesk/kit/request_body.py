@@ -65,11 +65,16 @@ async def parse_fields(scope: Scope, body: bytes, content_type: str | None) -> d
             form = await request.form(max_files=10, max_fields=100)
         except Exception as exc:  # the parser's errors are all "this is not a form"
             raise AppError(400, MALFORMED) from exc
-        fields: dict[str, Any] = {}
-        for name, value in form.multi_items():
-            if isinstance(value, str):
-                fields.setdefault(name, value)
-        return fields
+        try:
+            fields: dict[str, Any] = {}
+            for name, value in form.multi_items():
+                if isinstance(value, str):
+                    fields.setdefault(name, value)
+            return fields
+        finally:
+            # File parts were spooled to temporary files; close them now rather than leave
+            # them to the garbage collector (an unraisable ResourceWarning under pytest).
+            await form.close()
     if not body.strip():
         return {}
     try:
