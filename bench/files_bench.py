@@ -1,6 +1,6 @@
 """Attachment benchmark: download throughput against the disk, and upload memory.
 
-Run: `python bench/files_bench.py [--rounds 8] [--size-mib 10]`
+Run from the repository root: `python -m bench.files_bench [--rounds 20] [--size-mib 10]`
 
 Starts a real server (uvicorn, one process, on loopback, SQLite in a temporary directory)
 as a subprocess, then:

@@ -1,15 +1,17 @@
 """The widget's hot paths against the server's own ceiling, measured in one run.
 
-    python bench/perf.py [--duration 5] [--rounds 3] [--connections 50] [--visitors 10000]
+Run from the repository root:
+
+    python -m bench.perf [--duration 5] [--rounds 3] [--connections 50] [--visitors 10000]
                          [--no-scaling]
 
 Starts `frontdesk serve` (one process, SQLite, a fresh data dir) and `bench/raw_app.py`
 (a bare ASGI app answering a fixed JSON body) under the same uvicorn settings, loads each
 with wrk over loopback in back-to-back pairs for every scenario, and prints req/s, p50,
 p99 and the ratio of Frontdesk's req/s to the raw app's (medians over the rounds). Then
-the scaling check: the p50 of a
-poll with nothing new in a 10-message conversation against a 100,000-message one, with
-1,000,000 messages in the database. Results also go to bench/results/perf.json.
+the scaling check: the p50 of a poll with nothing new in a 10-message conversation
+against a 100,000-message one, with 1,000,000 messages in the database. Results also go
+to bench/results/perf.json.
 
 Requests carry X-Forwarded-For addresses from a trusted proxy (127.0.0.1), as real traffic
 comes from many visitors: each request picks one of `--visitors` addresses (10,000 by
@@ -34,9 +36,7 @@ from pathlib import Path
 
 import httpx
 
-# `python bench/perf.py` puts bench/ (not the repository root) on sys.path, so the
-# benchmark's own modules are imported by their plain names.
-from wrk_load import Load, Scenario, wrk
+from bench.wrk_load import Load, Scenario, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"

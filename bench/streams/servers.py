@@ -1,7 +1,7 @@
 """The streams benchmark's servers: child processes on loopback, and the account they serve.
 
-Part of `bench/streams_bench.py` (run that). Each server is its own process so that the
-memory one holds for its streams never counts against another.
+Part of the streams benchmark (run `python -m bench.streams.bench`). Each server is its
+own process so that the memory one holds for its streams never counts against another.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 KiB = 1024
 MiB = 1024 * 1024
 # Conversations the widget streams beyond the latency ones are spread over.
@@ -236,7 +236,7 @@ def start_servers(logs: Path, servers: dict[str, Server]) -> Fixture:
         sys.executable,
         "-m",
         "uvicorn",
-        "bench.sse_baseline:app",
+        "bench.streams.sse_baseline:app",
         "--host",
         "127.0.0.1",
         "--no-proxy-headers",

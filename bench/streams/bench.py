@@ -1,11 +1,12 @@
 """Event-stream benchmark: server memory per idle stream, and delivery latency to many streams.
 
-Run: `python bench/streams_bench.py [--streams 1000,5000] [--latency-streams 1000] [--rounds 20]`
+Run from the repository root:
+`python -m bench.streams.bench [--streams 1000,5000] [--latency-streams 1000] [--rounds 20]`
 
 Starts, as child processes on loopback, three servers under the same uvicorn settings:
 two `python -m frontdesk serve` (SQLite in a temporary data directory; one holds agent
 streams, one widget streams, so neither's memory counts against the other) and the
-baseline `bench/sse_baseline.py` (a raw ASGI app: a queue per stream, nothing else).
+baseline `bench/streams/sse_baseline.py` (a raw ASGI app: a queue per stream, nothing else).
 Then, for each server:
 
 1. memory: opens and closes a few streams (imports, caches and pools warm up), reads the
@@ -25,9 +26,9 @@ asyncio connections (no HTTP library), so the client stays cheap; time is taken 
 process with time.perf_counter. Prints a table, then one line of JSON (prefixed `JSON `,
 as files_bench.py does) that is also written to bench/results/streams.json.
 
-This file parses the arguments, runs the rest and reports; streams_servers.py starts and
-stops the servers and sets up the account, streams_clients.py holds the raw asyncio
-stream clients, and streams_measure.py what is measured on each server.
+This file parses the arguments, runs the rest and reports; servers.py starts and stops
+the servers and sets up the account, clients.py holds the raw asyncio stream clients, and
+measure.py what is measured on each server.
 """
 
 from __future__ import annotations
@@ -44,10 +45,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-# `python bench/streams_bench.py` puts bench/ (not the repository root) on sys.path, so the
-# benchmark's own modules are imported by their plain names.
-from streams_measure import measure, subjects
-from streams_servers import ROOT, MiB, Server, raise_fd_limit, start_servers
+from bench.streams.measure import measure, subjects
+from bench.streams.servers import ROOT, MiB, Server, raise_fd_limit, start_servers
 
 RESULTS = ROOT / "bench" / "results" / "streams.json"
 
