@@ -36,10 +36,9 @@ from pathlib import Path
 
 import httpx
 
+from bench.frontdesk_setup import RESULTS, ROOT, create_account, free_port, frontdesk_env
 from bench.wrk_load import Load, Scenario, wrk
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 ALL_LIMITS = {
     name: 1_000_000
     for name in ("config", "create_conversation", "get_messages", "send_message", "download_file")
@@ -71,42 +70,15 @@ def commit() -> str:
     return f"{head}{'+local changes' if dirty else ''}" or "unknown"
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class Frontdesk:
     """A `frontdesk serve` process on a fresh data dir, with one account set up for load."""
 
     def __init__(self, data_dir: Path):
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
-        self.env.update(FRONTDESK_DATA_DIR=str(data_dir), FRONTDESK_TRUSTED_PROXIES="127.0.0.1")
-        created = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "frontdesk",
-                "account",
-                "create",
-                "--name",
-                "Bench",
-                "--admin-email",
-                "bench@example.com",
-                "--json",
-            ],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        account = json.loads(created.stdout)
-        self.site_key = account["site_key"]
-        self.admin = {"Authorization": f"Bearer {account['api_token']}"}
-        self.widget = {"X-Api-Key": self.site_key}
+        self.env = frontdesk_env(data_dir, FRONTDESK_TRUSTED_PROXIES="127.0.0.1")
+        account = create_account(self.env)
+        self.site_key = account.site_key
+        self.admin = account.admin_headers
+        self.widget = account.widget_headers
         self.database = data_dir / "frontdesk.db"
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"

@@ -45,10 +45,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.frontdesk_setup import RESULTS, ROOT
 from bench.streams.measure import measure, subjects
-from bench.streams.servers import ROOT, MiB, Server, raise_fd_limit, start_servers
+from bench.streams.servers import MiB, Server, raise_fd_limit, start_servers
 
-RESULTS = ROOT / "bench" / "results" / "streams.json"
+RESULT_FILE = RESULTS / "streams.json"
 
 
 def ratio(value: float | None, base: float | None) -> float | None:
@@ -92,9 +93,9 @@ def run(checkpoints: list[int], tabs: int, rounds: int) -> dict[str, Any]:
             for server in servers.values():
                 server.stop()
             # Kept for reading after the run: the temporary directory goes away.
-            RESULTS.parent.mkdir(parents=True, exist_ok=True)
+            RESULTS.mkdir(parents=True, exist_ok=True)
             for name, server in servers.items():
-                shutil.copyfile(server.log, RESULTS.parent / f"streams-{name}.log")
+                shutil.copyfile(server.log, RESULTS / f"streams-{name}.log")
         # Errors while streams were served, and those the stop itself logged (SIGTERM).
         errors = {
             name: {
@@ -224,9 +225,9 @@ def main() -> None:
         parser.error("Linux only: memory and file counts are read from /proc")
     result = run(checkpoints, args.latency_streams, args.rounds)
     print_table(result)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    RESULT_FILE.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    print(f"written to {RESULT_FILE.relative_to(ROOT)}")
     print("JSON " + json.dumps(result, sort_keys=True))
 
 
