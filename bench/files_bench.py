@@ -1,6 +1,6 @@
 """Attachment benchmark: download throughput against the disk, and upload memory.
 
-Run: `python bench/files_bench.py [--rounds 8] [--size-mib 10]`
+Run from the repository root: `python -m bench.files_bench [--rounds 20] [--size-mib 10]`
 
 Starts a real server (uvicorn, one process, on loopback, SQLite in a temporary directory)
 as a subprocess, then:
@@ -19,12 +19,10 @@ Prints a small table, then one line of JSON (prefixed `JSON `) for machines.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,19 +35,12 @@ from typing import Any
 
 import httpx
 
-from frontdesk import migrations
-from frontdesk.accounts.service import create_account
-from frontdesk.config import Settings
-from frontdesk.db import Database
+from bench.frontdesk_setup import create_account, free_port, frontdesk_env
 
 MiB = 1024 * 1024
 READ_CHUNK = 256 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+# The server's default upload limit; a larger --size-mib raises it to the file's size.
+DEFAULT_MAX_UPLOAD = 10 * MiB
 
 
 def proc_status(pid: int) -> dict[str, int]:
@@ -98,37 +89,7 @@ class RssSampler:
         self.peak = max(self.peak, proc_status(self.pid)["VmRSS"])
 
 
-def prepare(data_dir: Path) -> str:
-    """A migrated SQLite database with one account; returns its site key."""
-    settings = Settings(_env_file=None, data_dir=data_dir, secret_key="bench")  # type: ignore[call-arg]
-    migrations.upgrade(settings.async_database_url)
-
-    async def make() -> str:
-        db = Database(settings.async_database_url)
-        try:
-            async with db.write() as session:
-                created = await create_account(
-                    session,
-                    name="Bench",
-                    admin_email="bench@example.com",
-                    admin_password="bench password 123",
-                    admin_name="Bench",
-                )
-                return created.account.site_key
-        finally:
-            await db.dispose()
-
-    return asyncio.run(make())
-
-
-def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "FRONTDESK_DATA_DIR": str(data_dir),
-        "FRONTDESK_SECRET_KEY": "bench",
-        "FRONTDESK_DATABASE_URL": "",
-        "FRONTDESK_REDIS_URL": "",
-    }
+def start_server(env: dict[str, str], data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
@@ -198,12 +159,17 @@ def run(rounds: int, size: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="frontdesk-bench-") as tmp:
         data_dir = Path(tmp) / "data"
         data_dir.mkdir()
-        site_key = prepare(data_dir)
+        env = frontdesk_env(
+            data_dir,
+            FRONTDESK_SECRET_KEY="bench",
+            FRONTDESK_MAX_UPLOAD_BYTES=str(max(size, DEFAULT_MAX_UPLOAD)),
+        )
+        site_key = create_account(env).site_key
         source = Path(tmp) / "upload.bin"
         source.write_bytes(os.urandom(size))
         expected = hashlib.sha256(source.read_bytes()).hexdigest()
         port = free_port()
-        server = start_server(data_dir, port)
+        server = start_server(env, data_dir, port)
         try:
             base = f"http://127.0.0.1:{port}"
             key = {"X-Api-Key": site_key}

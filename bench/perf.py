@@ -1,15 +1,17 @@
 """The widget's hot paths against the server's own ceiling, measured in one run.
 
-    python bench/perf.py [--duration 5] [--rounds 3] [--connections 50] [--visitors 10000]
+Run from the repository root:
+
+    python -m bench.perf [--duration 5] [--rounds 3] [--connections 50] [--visitors 10000]
                          [--no-scaling]
 
 Starts `frontdesk serve` (one process, SQLite, a fresh data dir) and `bench/raw_app.py`
 (a bare ASGI app answering a fixed JSON body) under the same uvicorn settings, loads each
 with wrk over loopback in back-to-back pairs for every scenario, and prints req/s, p50,
 p99 and the ratio of Frontdesk's req/s to the raw app's (medians over the rounds). Then
-the scaling check: the p50 of a
-poll with nothing new in a 10-message conversation against a 100,000-message one, with
-1,000,000 messages in the database. Results also go to bench/results/perf.json.
+the scaling check: the p50 of a poll with nothing new in a 10-message conversation
+against a 100,000-message one, with 1,000,000 messages in the database. Results also go
+to bench/results/perf.json.
 
 Requests carry X-Forwarded-For addresses from a trusted proxy (127.0.0.1), as real traffic
 comes from many visitors: each request picks one of `--visitors` addresses (10,000 by
@@ -34,12 +36,9 @@ from pathlib import Path
 
 import httpx
 
-# `python bench/perf.py` puts bench/ (not the repository root) on sys.path, so the
-# benchmark's own modules are imported by their plain names.
-from wrk_load import Load, Scenario, wrk
+from bench.frontdesk_setup import RESULTS, ROOT, create_account, free_port, frontdesk_env
+from bench.wrk_load import Load, Scenario, wrk
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 ALL_LIMITS = {
     name: 1_000_000
     for name in ("config", "create_conversation", "get_messages", "send_message", "download_file")
@@ -71,42 +70,15 @@ def commit() -> str:
     return f"{head}{'+local changes' if dirty else ''}" or "unknown"
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class Frontdesk:
     """A `frontdesk serve` process on a fresh data dir, with one account set up for load."""
 
     def __init__(self, data_dir: Path):
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
-        self.env.update(FRONTDESK_DATA_DIR=str(data_dir), FRONTDESK_TRUSTED_PROXIES="127.0.0.1")
-        created = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "frontdesk",
-                "account",
-                "create",
-                "--name",
-                "Bench",
-                "--admin-email",
-                "bench@example.com",
-                "--json",
-            ],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        account = json.loads(created.stdout)
-        self.site_key = account["site_key"]
-        self.admin = {"Authorization": f"Bearer {account['api_token']}"}
-        self.widget = {"X-Api-Key": self.site_key}
+        self.env = frontdesk_env(data_dir, FRONTDESK_TRUSTED_PROXIES="127.0.0.1")
+        account = create_account(self.env)
+        self.site_key = account.site_key
+        self.admin = account.admin_headers
+        self.widget = account.widget_headers
         self.database = data_dir / "frontdesk.db"
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"

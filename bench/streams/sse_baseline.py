@@ -1,6 +1,6 @@
-"""The smallest sensible Server-Sent Events server: the baseline for streams_bench.py.
+"""The smallest sensible Server-Sent Events server: the streams benchmark's baseline.
 
-Run by the benchmark as `python -m uvicorn bench.sse_baseline:app` with the options
+Run by the benchmark as `python -m uvicorn bench.streams.sse_baseline:app` with the options
 `frontdesk serve` passes to uvicorn, so both sides share the server, event loop (uvloop)
 and HTTP parser (httptools). What Frontdesk costs above this, per stream or per delivery,
 is what its framework, authentication, database and event bus add.

@@ -1,17 +1,15 @@
 """The streams benchmark's servers: child processes on loopback, and the account they serve.
 
-Part of `bench/streams_bench.py` (run that). Each server is its own process so that the
-memory one holds for its streams never counts against another.
+Part of the streams benchmark (run `python -m bench.streams.bench`). Each server is its
+own process so that the memory one holds for its streams never counts against another.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import resource
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,23 +17,17 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.frontdesk_setup import ROOT, BenchAccount, create_account, free_port, frontdesk_env
+
 KiB = 1024
 MiB = 1024 * 1024
 # Conversations the widget streams beyond the latency ones are spread over.
 SPREAD_CONVERSATIONS = 20
 # The highest limit the contract allows: the benchmark must not be what is measured.
 HIGH_LIMIT = 1_000_000
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def raise_fd_limit(needed: int) -> int:
@@ -144,36 +136,6 @@ def copy_database(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
-def frontdesk_env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
-    env.update(FRONTDESK_DATA_DIR=str(data_dir), FRONTDESK_SECRET_KEY="streams-bench")
-    return env
-
-
-def create_account(env: dict[str, str]) -> dict[str, Any]:
-    created = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "frontdesk",
-            "account",
-            "create",
-            "--name",
-            "Streams bench",
-            "--admin-email",
-            "streams-bench@example.com",
-            "--json",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    result: dict[str, Any] = json.loads(created.stdout)
-    return result
-
-
 @dataclass
 class Fixture:
     """The account's data the streams point at."""
@@ -185,9 +147,9 @@ class Fixture:
     spread_tokens: list[str]
 
 
-def prepare(base: str, account: dict[str, Any]) -> Fixture:
-    admin = {"Authorization": f"Bearer {account['api_token']}"}
-    widget = {"X-Api-Key": account["site_key"]}
+def prepare(base: str, account: BenchAccount) -> Fixture:
+    admin = account.admin_headers
+    widget = account.widget_headers
     limits = {
         name: HIGH_LIMIT
         for name in ("config", "create_conversation", "get_messages", "send_message")
@@ -212,7 +174,7 @@ def prepare(base: str, account: dict[str, Any]) -> Fixture:
             "/api/v1/agent/conversations", params={"limit": 100}, headers=admin
         ).json()
         ids = {c["visitor_token"]: c["id"] for c in listing["conversations"]}
-    return Fixture(account["site_key"], account["api_token"], tokens[0], ids[tokens[0]], tokens[1:])
+    return Fixture(account.site_key, account.api_token, tokens[0], ids[tokens[0]], tokens[1:])
 
 
 def start_servers(logs: Path, servers: dict[str, Server]) -> Fixture:
@@ -221,14 +183,14 @@ def start_servers(logs: Path, servers: dict[str, Server]) -> Fixture:
     Fills the caller's dict as each one comes up, so that if a later one fails the caller
     still stops those already running.
     """
-    env = frontdesk_env(logs / "data")
-    account = create_account(env)
+    env = frontdesk_env(logs / "data", FRONTDESK_SECRET_KEY="streams-bench")
+    account = create_account(env, "Streams bench", "streams-bench@example.com")
     serve = [sys.executable, "-m", "frontdesk", "serve"]
     servers["agent"] = start_server("agent", "agent", serve, env, logs, "/readyz")
     fixture = prepare(servers["agent"].base, account)
     # One serving process per SQLite database (its caches and event bus are in-process):
     # the widget server gets a copy of the prepared database, same account, same ids.
-    widget_env = frontdesk_env(logs / "widget-data")
+    widget_env = frontdesk_env(logs / "widget-data", FRONTDESK_SECRET_KEY="streams-bench")
     copy_database(logs / "data" / "frontdesk.db", logs / "widget-data" / "frontdesk.db")
     servers["widget"] = start_server("widget", "widget", serve, widget_env, logs, "/readyz")
     # The options `frontdesk serve` gives uvicorn (cli.py), for the same server stack.
@@ -236,7 +198,7 @@ def start_servers(logs: Path, servers: dict[str, Server]) -> Fixture:
         sys.executable,
         "-m",
         "uvicorn",
-        "bench.sse_baseline:app",
+        "bench.streams.sse_baseline:app",
         "--host",
         "127.0.0.1",
         "--no-proxy-headers",

@@ -1,11 +1,12 @@
 """Event-stream benchmark: server memory per idle stream, and delivery latency to many streams.
 
-Run: `python bench/streams_bench.py [--streams 1000,5000] [--latency-streams 1000] [--rounds 20]`
+Run from the repository root:
+`python -m bench.streams.bench [--streams 1000,5000] [--latency-streams 1000] [--rounds 20]`
 
 Starts, as child processes on loopback, three servers under the same uvicorn settings:
 two `python -m frontdesk serve` (SQLite in a temporary data directory; one holds agent
 streams, one widget streams, so neither's memory counts against the other) and the
-baseline `bench/sse_baseline.py` (a raw ASGI app: a queue per stream, nothing else).
+baseline `bench/streams/sse_baseline.py` (a raw ASGI app: a queue per stream, nothing else).
 Then, for each server:
 
 1. memory: opens and closes a few streams (imports, caches and pools warm up), reads the
@@ -25,9 +26,9 @@ asyncio connections (no HTTP library), so the client stays cheap; time is taken 
 process with time.perf_counter. Prints a table, then one line of JSON (prefixed `JSON `,
 as files_bench.py does) that is also written to bench/results/streams.json.
 
-This file parses the arguments, runs the rest and reports; streams_servers.py starts and
-stops the servers and sets up the account, streams_clients.py holds the raw asyncio
-stream clients, and streams_measure.py what is measured on each server.
+This file parses the arguments, runs the rest and reports; servers.py starts and stops
+the servers and sets up the account, clients.py holds the raw asyncio stream clients, and
+measure.py what is measured on each server.
 """
 
 from __future__ import annotations
@@ -44,12 +45,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-# `python bench/streams_bench.py` puts bench/ (not the repository root) on sys.path, so the
-# benchmark's own modules are imported by their plain names.
-from streams_measure import measure, subjects
-from streams_servers import ROOT, MiB, Server, raise_fd_limit, start_servers
+from bench.frontdesk_setup import RESULTS, ROOT
+from bench.streams.measure import measure, subjects
+from bench.streams.servers import MiB, Server, raise_fd_limit, start_servers
 
-RESULTS = ROOT / "bench" / "results" / "streams.json"
+RESULT_FILE = RESULTS / "streams.json"
 
 
 def ratio(value: float | None, base: float | None) -> float | None:
@@ -93,9 +93,9 @@ def run(checkpoints: list[int], tabs: int, rounds: int) -> dict[str, Any]:
             for server in servers.values():
                 server.stop()
             # Kept for reading after the run: the temporary directory goes away.
-            RESULTS.parent.mkdir(parents=True, exist_ok=True)
+            RESULTS.mkdir(parents=True, exist_ok=True)
             for name, server in servers.items():
-                shutil.copyfile(server.log, RESULTS.parent / f"streams-{name}.log")
+                shutil.copyfile(server.log, RESULTS / f"streams-{name}.log")
         # Errors while streams were served, and those the stop itself logged (SIGTERM).
         errors = {
             name: {
@@ -225,9 +225,9 @@ def main() -> None:
         parser.error("Linux only: memory and file counts are read from /proc")
     result = run(checkpoints, args.latency_streams, args.rounds)
     print_table(result)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    RESULT_FILE.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    print(f"written to {RESULT_FILE.relative_to(ROOT)}")
     print("JSON " + json.dumps(result, sort_keys=True))
 
 

@@ -1,6 +1,6 @@
 """What the streams benchmark measures on each server: memory per idle stream, then latency.
 
-Part of `bench/streams_bench.py` (run that).
+Part of the streams benchmark (run `python -m bench.streams.bench`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams_clients import OpenFailed, Round, Stream, open_stream, request
-from streams_servers import Fixture, KiB, MiB, Server
+from bench.streams.clients import OpenFailed, Round, Stream, open_stream, request
+from bench.streams.servers import Fixture, KiB, MiB, Server
 
 GOAL_STREAMS = 10_000
 GOAL_BYTES = 1024 * MiB

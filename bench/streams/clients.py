@@ -1,8 +1,8 @@
 """The streams benchmark's clients: raw asyncio HTTP/1.1 connections, no HTTP library.
 
-Part of `bench/streams_bench.py` (run that). Thousands of streams are open at once, so
-each is a bare connection read by one task: the client stays cheap, and times are taken
-in this process with time.perf_counter.
+Part of the streams benchmark (run `python -m bench.streams.bench`). Thousands of streams
+are open at once, so each is a bare connection read by one task: the client stays cheap,
+and times are taken in this process with time.perf_counter.
 """
 
 from __future__ import annotations
