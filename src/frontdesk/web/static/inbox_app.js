@@ -1,12 +1,16 @@
 // The inbox's entry point: routing (#/c/ID, #/settings), live updates, the unread count in
 // the title, notifications and keyboard shortcuts. The pieces live in their own modules.
 
-import { api, isTyping, me, preview } from "./inbox_api.js";
+import { api } from "./inbox_api.js";
 import { ConversationView } from "./inbox_conversation.js";
+import { preview } from "./inbox_format.js";
 import { ConversationList } from "./inbox_list.js";
 import { Live, Notifier } from "./inbox_live.js";
 import { UnreadTracker, needsAttention } from "./inbox_unread.js";
 
+// Who is signed in, as the server rendered it into the page.
+const bootElement = document.getElementById("inbox-boot");
+const me = JSON.parse(bootElement ? bootElement.textContent : "{}").agent || {};
 const isAdmin = me.role === "admin";
 const baseTitle = document.title;
 const inboxView = document.getElementById("inbox-view");
@@ -139,6 +143,12 @@ function route() {
     list.setOpen(null);
     view.showEmpty();
   }
+}
+
+// Was the user typing? Single-key shortcuts must never steal letters from a text field.
+function isTyping(target) {
+  if (!(target instanceof Element)) return false;
+  return Boolean(target.closest("input, textarea, select, [contenteditable=''], [contenteditable='true']"));
 }
 
 function openRelative(delta) {

@@ -1,6 +1,8 @@
 // The reply box: text, private-note toggle, files (button or drag and drop), Enter to send.
 
-import { api, fileSize, h, paperclip } from "./inbox_api.js";
+import { api } from "./inbox_api.js";
+import { h, paperclip } from "./inbox_dom.js";
+import { fileSize } from "./inbox_format.js";
 
 export class Composer {
   constructor({ conversationId, dropZone, onSent, draft }) {

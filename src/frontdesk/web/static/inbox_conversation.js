@@ -1,6 +1,8 @@
 // The open conversation: header (status, assignee), the message log and the reply box.
 
-import { api, clear, fileSize, h, paperclip, timeElement } from "./inbox_api.js";
+import { api } from "./inbox_api.js";
+import { clear, h, paperclip, timeElement } from "./inbox_dom.js";
+import { fileSize } from "./inbox_format.js";
 import { Composer } from "./inbox_composer.js";
 import { renderContact } from "./inbox_contact.js";
 
