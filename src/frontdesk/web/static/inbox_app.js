@@ -1,12 +1,16 @@
 // The inbox's entry point: routing (#/c/ID, #/settings), live updates, the unread count in
 // the title, notifications and keyboard shortcuts. The pieces live in their own modules.
 
-import { api, isTyping, me, preview } from "./inbox_api.js";
+import { api } from "./inbox_api.js";
 import { ConversationView } from "./inbox_conversation.js";
+import { preview } from "./inbox_format.js";
 import { ConversationList } from "./inbox_list.js";
 import { Live, Notifier } from "./inbox_live.js";
 import { UnreadTracker, needsAttention } from "./inbox_unread.js";
 
+// Who is signed in, as the server rendered it into the page.
+const bootElement = document.getElementById("inbox-boot");
+const me = JSON.parse(bootElement ? bootElement.textContent : "{}").agent || {};
 const isAdmin = me.role === "admin";
 const baseTitle = document.title;
 const inboxView = document.getElementById("inbox-view");
@@ -18,6 +22,8 @@ let agents = [];
 let settings = null;
 // Newest message timestamp already known: only later ones may raise a notification.
 let highWater = null;
+// The history entry below this one is the list (phone layout: Back can simply go back).
+let listBelow = false;
 
 const unread = new UnreadTracker(me.id);
 const notifier = new Notifier(document.getElementById("notify-button"));
@@ -29,6 +35,10 @@ const view = new ConversationView({
     else list.refreshSoon();
   },
   onSeen: (id) => markSeen(id),
+  onBack: () => {
+    if (listBelow) window.history.back();
+    else window.location.hash = "#/";
+  },
 });
 
 function updateTitle() {
@@ -88,6 +98,7 @@ async function loadAgents() {
 }
 
 async function showSettings() {
+  setPane("settings");
   inboxView.hidden = true;
   settingsView.hidden = false;
   setCurrentNav("nav-settings");
@@ -123,6 +134,15 @@ function setCurrentNav(id) {
   }
 }
 
+// A phone shows one pane at a time (the breakpoint in inbox.css): the list, or the
+// conversation open in it.
+const onePane = window.matchMedia("(max-width: 720px)");
+
+function setPane(pane) {
+  listBelow = pane === "conversation" && inboxView.dataset.pane === "list";
+  inboxView.dataset.pane = pane;
+}
+
 function route() {
   const hash = window.location.hash;
   if (hash === "#/settings" && isAdmin && settingsView) {
@@ -133,12 +153,26 @@ function route() {
   const match = /^#\/c\/(\d+)$/.exec(hash);
   if (match) {
     const id = Number(match[1]);
+    setPane("conversation");
     list.setOpen(id);
-    view.open(id);
+    view.open(id).then(() => {
+      const heading = view.header && view.header.querySelector("h2");
+      // The tapped link is hidden now: focus where the reading starts, not back at the top.
+      if (view.id === id && heading && onePane.matches) heading.focus({ preventScroll: true });
+    });
   } else {
+    const left = view.id;
+    setPane("list");
     list.setOpen(null);
     view.showEmpty();
+    if (left !== null && onePane.matches) list.focusItem(left);
   }
+}
+
+// Was the user typing? Single-key shortcuts must never steal letters from a text field.
+function isTyping(target) {
+  if (!(target instanceof Element)) return false;
+  return Boolean(target.closest("input, textarea, select, [contenteditable=''], [contenteditable='true']"));
 }
 
 function openRelative(delta) {
@@ -182,7 +216,27 @@ document.addEventListener("visibilitychange", () => {
 
 window.addEventListener("hashchange", route);
 
+// Keep the app exactly as tall as what the screen shows, so the reply box sits right above
+// an on-screen keyboard. Where the browser resizes the page for the keyboard (Android, with
+// interactive-widget in the viewport meta) this changes nothing; iOS Safari only shrinks the
+// visual viewport, and without this the composer would hide behind the keyboard.
+function fitVisualViewport() {
+  const viewport = window.visualViewport;
+  if (!viewport) return; // the CSS's 100dvh alone
+  const fit = () => {
+    // Times the scale: pinch-zooming shrinks the visual viewport but must not shrink the app.
+    const height = Math.round(viewport.height * viewport.scale);
+    document.documentElement.style.setProperty("--visual-height", `${height}px`);
+    document.body.classList.add("fit-visual-viewport");
+    // iOS scrolls the page up to show a focused field; the app already fits: undo that.
+    if (viewport.scale === 1 && window.scrollY !== 0) window.scrollTo(0, 0);
+  };
+  viewport.addEventListener("resize", fit);
+  fit();
+}
+
 async function start() {
+  fitVisualViewport();
   await Promise.all([loadAgents(), list.refresh()]);
   highWater = "";
   for (const item of list.items) {

@@ -1,6 +1,12 @@
 // The reply box: text, private-note toggle, files (button or drag and drop), Enter to send.
 
-import { api, fileSize, h, paperclip } from "./inbox_api.js";
+import { api } from "./inbox_api.js";
+import { h, paperclip } from "./inbox_dom.js";
+import { fileSize } from "./inbox_format.js";
+
+// A phone's keyboard has no Shift+Enter: there, Enter starts a new line and Send sends.
+const touchOnly = () => window.matchMedia("(hover: none) and (pointer: coarse)").matches;
+const ENTER_HINT = "Enter sends, Shift+Enter starts a new line";
 
 export class Composer {
   constructor({ conversationId, dropZone, onSent, draft }) {
@@ -12,7 +18,7 @@ export class Composer {
     this.textarea = h("textarea", {
       id: "reply",
       rows: "3",
-      placeholder: "Write a reply…  Enter sends, Shift+Enter starts a new line",
+      placeholder: touchOnly() ? "Write a reply…" : `Write a reply…  ${ENTER_HINT}`,
     });
     this.textarea.value = draft || "";
     this.privateToggle = h("input", { type: "checkbox", id: "private-note" });
@@ -36,9 +42,9 @@ export class Composer {
         h("label", { class: "toggle", for: "private-note" }, this.privateToggle, " Private note"),
         h(
           "button",
-          { type: "button", class: "ghost with-icon", onclick: () => this.fileInput.click() },
+          { type: "button", class: "ghost with-icon attach-button", onclick: () => this.fileInput.click() },
           paperclip(),
-          "Attach file",
+          h("span", { class: "button-text" }, "Attach file"),
         ),
         this.fileInput,
         h("span", { class: "spacer" }),
@@ -52,7 +58,7 @@ export class Composer {
     });
     this.textarea.addEventListener("keydown", (event) => {
       // isComposing: Enter that confirms an IME candidate must not send half a word.
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !touchOnly()) {
         event.preventDefault();
         this.send();
       }

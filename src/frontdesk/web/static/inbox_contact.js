@@ -1,6 +1,8 @@
 // The contact panel: who this is and the conversations they had before.
 
-import { api, clear, h, preview, query, timeElement } from "./inbox_api.js";
+import { api, query } from "./inbox_api.js";
+import { clear, h, timeElement } from "./inbox_dom.js";
+import { preview } from "./inbox_format.js";
 
 export async function renderContact(root, conversation, isCurrent) {
   const contact = conversation.contact;

@@ -1,6 +1,8 @@
 // The open conversation: header (status, assignee), the message log and the reply box.
 
-import { api, clear, fileSize, h, paperclip, timeElement } from "./inbox_api.js";
+import { api } from "./inbox_api.js";
+import { chevronLeft, clear, h, paperclip, timeElement } from "./inbox_dom.js";
+import { fileSize } from "./inbox_format.js";
 import { Composer } from "./inbox_composer.js";
 import { renderContact } from "./inbox_contact.js";
 
@@ -8,12 +10,13 @@ import { renderContact } from "./inbox_contact.js";
 const PREVIEWABLE = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
 
 export class ConversationView {
-  constructor({ agents, onChanged, onSeen }) {
+  constructor({ agents, onChanged, onSeen, onBack }) {
     this.root = document.getElementById("conversation");
     this.contactRoot = document.getElementById("contact");
     this.agents = agents; // () => [{id, name}]
     this.onChanged = onChanged; // the conversation changed here: refresh the list
     this.onSeen = onSeen; // the agent is looking at it now
+    this.onBack = onBack; // the phone layout's way back to the list
     this.id = null;
     this.conversation = null;
     this.messageIds = new Set();
@@ -118,10 +121,17 @@ export class ConversationView {
     this.statusError = h("p", { class: "form-error", role: "alert", hidden: true });
     clear(
       this.header,
+      // Only the phone layout shows it (one pane at a time); wide screens keep the list beside.
+      h(
+        "button",
+        { type: "button", class: "ghost back-button", onclick: () => this.onBack() },
+        chevronLeft(),
+        h("span", { class: "visually-hidden" }, "Back to conversations"),
+      ),
       h(
         "div",
         { class: "conv-title" },
-        h("h2", {}, conversation.contact.name),
+        h("h2", { tabindex: "-1" }, conversation.contact.name),
         h(
           "p",
           { class: "conv-subtitle" },
@@ -142,7 +152,9 @@ export class ConversationView {
             class: closed ? "secondary" : "primary-outline",
             onclick: () => this.patch({ status: closed ? "open" : "closed" }),
           },
-          closed ? "Reopen conversation" : "Close conversation",
+          // "Close" alone on a phone: the rest stays in the button's name for screen readers.
+          closed ? "Reopen" : "Close",
+          h("span", { class: "wide-only" }, " conversation"),
         ),
       ),
       this.statusError,

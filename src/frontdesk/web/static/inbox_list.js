@@ -1,8 +1,18 @@
 // The conversation list: filter, search, newest activity first, unread marks, arrow keys.
 
-import { api, clear, debounce, h, preview, query, timeElement } from "./inbox_api.js";
+import { api, query } from "./inbox_api.js";
+import { clear, h, timeElement } from "./inbox_dom.js";
+import { preview } from "./inbox_format.js";
 
 const PAGE = 50;
+
+function debounce(fn, wait) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), wait);
+  };
+}
 
 export class ConversationList {
   constructor({ unread, onChange }) {

@@ -99,7 +99,16 @@ export class Notifier {
   notify(title, body, tag, onClick) {
     if (!this.supported || Notification.permission !== "granted") return;
     // Text only: notification bodies are never interpreted as HTML.
-    const notification = new Notification(title, { body: body.slice(0, 200), tag });
+    let notification;
+    try {
+      notification = new Notification(title, { body: body.slice(0, 200), tag });
+    } catch {
+      // Android's Chrome grants the permission but only shows notifications from a service
+      // worker; the constructor throws there. Stop offering what can't be delivered.
+      this.supported = false;
+      this.update();
+      return;
+    }
     notification.addEventListener("click", () => {
       window.focus();
       onClick();

@@ -1,7 +1,8 @@
 // Settings for admins: the widget's words and looks, limits, the embed snippet and site
 // key, and the team. Only loaded for admins; the API refuses others anyway.
 
-import { api, clear, h } from "./inbox_api.js";
+import { api } from "./inbox_api.js";
+import { clear, h } from "./inbox_dom.js";
 
 const RATE_LIMITS = [
   ["config", "Widget config"],
