@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.support.live_server import free_port
-from tests.support.processes import start_serve, wait_until_up
+from tests.support.processes import start_serve, stop, wait_until_up
 
 
 def run(
@@ -122,8 +122,7 @@ def test_a_second_server_on_one_sqlite_database_is_refused(env):
         assert "Another Frontdesk process is serving this SQLite database" in second.stderr
         assert "Traceback" not in second.stderr
     finally:
-        first.send_signal(signal.SIGTERM)
-        first.wait(timeout=15)
+        stop(first)
 
 
 def test_serve_workers_need_redis(env):
@@ -171,10 +170,9 @@ def test_serve_sets_up_and_prints_a_working_site_key(env):
 
         assert [create(i) for i in range(6)] == [201] * 5 + [429]
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=15)
+        returncode = stop(process)
     # uvicorn re-raises SIGTERM after a clean shutdown, as the default handler would.
-    assert process.returncode in (0, -signal.SIGTERM)
+    assert returncode in (0, -signal.SIGTERM)
     # A second start on the same data sets nothing up again.
     second = start_serve(env, port, stdout=subprocess.PIPE)
     try:
@@ -182,5 +180,4 @@ def test_serve_sets_up_and_prints_a_working_site_key(env):
         first_line = second.stdout.readline()
         assert "site key" not in first_line and "set up" not in first_line
     finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(timeout=15)
+        stop(second)

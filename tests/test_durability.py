@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.support.live_server import free_port
-from tests.support.processes import start_serve, wait_until_up
+from tests.support.processes import start_serve, stop, wait_until_up
 from tests.support.services import redis_url, require
 
 CHAT = "/api/v1/chat/conversations"
@@ -69,8 +69,7 @@ def test_acknowledged_messages_survive_kill_9(environment):
             assert sent.status_code == 201
             acknowledged.append(sent.json()["id"])
     finally:
-        server.send_signal(signal.SIGKILL)  # no shutdown, no checkpoint, no flush
-        server.wait(timeout=10)
+        stop(server, signal.SIGKILL, timeout=10)  # no shutdown, no checkpoint, no flush
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -81,5 +80,4 @@ def test_acknowledged_messages_survive_kill_9(environment):
         assert set(acknowledged) <= {m["id"] for m in stored}
         assert [m["body"] for m in stored][-15:] == [f"m{i}" for i in range(15)]
     finally:
-        again.send_signal(signal.SIGTERM)
-        again.wait(timeout=15)
+        stop(again)

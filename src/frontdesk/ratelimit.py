@@ -8,11 +8,13 @@ import time
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
+from redis.asyncio import ConnectionPool
 
 WINDOW_SECONDS = 60.0
 # How often idle keys are dropped from memory, and how many each hit looks at meanwhile.
@@ -135,12 +137,17 @@ class RateLimiter:
         self.prefix = prefix
         self.memory: MemoryWindows | None = None
         self.storage: Storage | None = None
+        self._pool: ConnectionPool | None = None
         if redis_url:
             scheme_url = redis_url.replace("redis://", "async+redis://", 1).replace(
                 "rediss://", "async+rediss://", 1
             )
+            # Our own pool, so stop() can close its connections (limits has no close).
+            self._pool = ConnectionPool.from_url(redis_url)
             # redis-py, which the event bus uses too, rather than a second client library.
-            storage = storage_from_string(scheme_url, implementation="redispy")
+            # (limits types its pass-through options as scalars; a pool is what redis-py takes.)
+            pool_option: dict[str, Any] = {"connection_pool": self._pool}
+            storage = storage_from_string(scheme_url, implementation="redispy", **pool_option)
             assert isinstance(storage, Storage)
             self.storage = storage
             self.strategy = MovingWindowRateLimiter(storage)
@@ -159,6 +166,10 @@ class RateLimiter:
             reset = max(1, reset)
         # A lowered limit can leave more hits in the window than it now allows.
         return Verdict(allowed, limit, max(0, stats.remaining), reset)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
 
     async def ping(self) -> None:
         if self.storage is not None and not await self.storage.check():

@@ -100,6 +100,7 @@ class Runtime:
             self._housekeeping.cancel()
             await asyncio.gather(self._housekeeping, return_exceptions=True)
         await self.bus.stop()
+        await self.limiter.close()
         await self.db.dispose()
         if self.serving_lock is not None:
             self.serving_lock.release()

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.support.live_server import free_port
-from tests.support.processes import start_serve, wait_until_up
+from tests.support.processes import start_serve, stop, wait_until_up
 from tests.support.services import redis_url, require
 from tests.support.sse import open_stream
 
@@ -52,9 +52,9 @@ def instances(environment: dict[str, str]) -> Iterator[tuple[str, str]]:
         yield bases[0], bases[1]
     finally:
         for process in processes:
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(signal.SIGTERM)  # both at once: they shut down side by side
         for process in processes:
-            process.wait(timeout=20)
+            stop(process, timeout=20)
 
 
 @pytest.fixture
@@ -159,8 +159,7 @@ def test_sigterm_closes_open_streams_and_exits_quickly(environment, account):
         process.wait(timeout=10)
         assert time.monotonic() - started < 6
     finally:
-        if process.poll() is None:
-            process.kill()
+        stop(process, signal.SIGKILL)
 
 
 def test_serve_with_workers_shares_one_redis(environment, account):
@@ -182,5 +181,4 @@ def test_serve_with_workers_shares_one_redis(environment, account):
             codes.append(httpx.post(f"{base}{CHAT}", json=body, headers=widget).status_code)
         assert codes == [201] * 5 + [429]
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
+        stop(process, timeout=20)

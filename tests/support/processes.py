@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -35,3 +36,19 @@ def wait_until_up(base: str, process: subprocess.Popen[str], path: str = "/ready
             pass
         time.sleep(0.1)
     raise AssertionError(f"{base} did not come up")
+
+
+def stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+    """Send `sig` unless it has exited, wait for it, and close its pipes; its return code.
+
+    Pipes left open would be closed by the garbage collector with a ResourceWarning, which
+    this suite treats as an error.
+    """
+    try:
+        if process.poll() is None:
+            process.send_signal(sig)
+        return process.wait(timeout=timeout)
+    finally:
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
