@@ -32,16 +32,28 @@ body > :last-child { display: none !important; opacity: 0 !important;
 """
 
 
-def host_page(frontdesk: LiveFrontdesk, title: str) -> str:
+DEVICE_WIDTH = "width=device-width, initial-scale=1"
+
+
+def host_page(
+    frontdesk: LiveFrontdesk,
+    title: str,
+    viewport: str | None = DEVICE_WIDTH,
+    css: str = "",
+    body_style: str | None = None,
+) -> str:
+    """A page of the customer's site. `viewport=None` leaves out <meta name=viewport>, as
+    many small sites do (a phone then lays the page out 980 px wide and zooms out)."""
     snippet = (
         f'<script src="{frontdesk.base_url}/widget.js" '
         f'data-site-key="{frontdesk.site_key}" async></script>'
     )
+    meta = f"<meta name='viewport' content='{viewport}'>" if viewport is not None else ""
+    body = f"<body style='{body_style}'>" if body_style is not None else "<body>"
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'>"
-        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{title}</title><style>{HOSTILE_CSS}</style></head>"
-        f"<body><h1>{title}</h1><p>Hand-made ceramics, shipped worldwide.</p>{snippet}"
+        f"<!doctype html><html><head><meta charset='utf-8'>{meta}"
+        f"<title>{title}</title><style>{HOSTILE_CSS}{css}</style></head>"
+        f"{body}<h1>{title}</h1><p>Hand-made ceramics, shipped worldwide.</p>{snippet}"
         "</body></html>"
     )
 

@@ -22,7 +22,6 @@ from tests.widget.conftest import AUTO_REPLY, GREETING, AgentAPI, eventually
 pytestmark = pytest.mark.browser
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
-PHONE: ViewportSize = {"width": 375, "height": 667}
 RED = "rgb(255, 0, 0)"
 STREAM = re.compile(r"/conversations/[^/]+/events\?")
 
@@ -186,48 +185,6 @@ def test_rate_limited_start_says_when_to_try_again(
     finally:
         limit = {"rate_limits": {"create_conversation": 1000}}
         assert httpx.patch(settings, json=limit, headers=frontdesk.admin).status_code == 200
-
-
-def test_phone_width(
-    browser: Browser, host_site: str, agent: AgentAPI, email: str, artifacts: Path
-) -> None:
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
-        page.goto(host_site + "/")
-        launcher = page.get_by_role("button", name="Open chat")
-        box = launcher.bounding_box()
-        assert box is not None
-        assert box["x"] + box["width"] <= PHONE["width"]
-        assert box["y"] + box["height"] <= PHONE["height"]
-        page.screenshot(path=artifacts / "widget-phone-closed.png")
-        launcher.click()
-        panel = page.get_by_role("dialog", name="Acme Shop")
-        box = panel.bounding_box()
-        assert box == {"x": 0, "y": 0, **PHONE}, f"the panel fills a phone's screen: {box}"
-        page.get_by_label("Name").fill("Pat Phone")
-        page.get_by_label("Email").fill(email)
-        page.get_by_label("Message").fill("Do you ship to Norway?")
-        page.screenshot(path=artifacts / "widget-phone-form.png")
-        page.get_by_role("button", name="Start chat").click()
-        log = page.get_by_role("log")
-        expect(log.get_by_text("Do you ship to Norway?")).to_be_visible()
-
-        conversation = agent.conversation(email)
-        agent.reply(conversation["id"], "We do! Shipping takes 3 to 5 days.")
-        expect(log.get_by_text("We do! Shipping takes 3 to 5 days.")).to_be_visible()
-        page.get_by_label("Message").fill("Great, thank you")
-        page.get_by_role("button", name="Send").tap()
-        eventually(lambda: "Great, thank you" in agent.bodies(conversation["id"]), page)
-        for name in ("Send", "Attach file", "Close chat"):
-            control = page.get_by_role("button", name=name).bounding_box()
-            assert control is not None and control["x"] + control["width"] <= PHONE["width"]
-        expect(log.get_by_text("Great, thank you")).to_be_visible()
-        expect(page.get_by_role("log").locator(".pending")).to_have_count(0)
-        page.screenshot(path=artifacts / "widget-phone.png")
-    finally:
-        context.close()
 
 
 def test_escape_closes_and_the_badge_counts_unread_replies(

@@ -1,12 +1,9 @@
-/*
- * Frontdesk chat widget. A site embeds it with one line:
+/* Frontdesk chat widget. A site embeds it with one line:
  *   <script src="https://chat.example.com/widget.js" data-site-key="KEY" async></script>
- *
  * Plain ES2020, no dependencies, no build step: the server only puts widget.css in, as the
  * string CSS (widget_pages.py). An open shadow root keeps the host page's CSS out and ours
  * in. Network text is only ever set as text (textContent, attributes), never parsed as
- * HTML. The file stays ASCII so it reads the same whatever charset the host page declares.
- */
+ * HTML. The file stays ASCII so it reads the same whatever charset the host page declares. */
 (() => {
   'use strict';
 
@@ -54,8 +51,7 @@
       init.body = JSON.stringify(body);
       init.headers['Content-Type'] = 'application/json';
     }
-    let res;
-    let data = null;
+    let res, data = null;
     try { res = await fetch(new URL(path, api), init); } catch {
       return { status: 0, ok: false, data, error: OFFLINE, retryAfter: 0 };
     }
@@ -73,7 +69,8 @@
 
   /* ---------- building DOM, text only ---------- */
   const h = (tag, attrs, ...children) => {
-    const el = document.createElement(tag);
+    const el = /^(svg|path)$/.test(tag)
+      ? document.createElementNS('http://www.w3.org/2000/svg', tag) : document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
       if (k === 'text') el.textContent = v;
       else if (v === true) el.setAttribute(k, '');
@@ -83,16 +80,8 @@
     return el;
   };
 
-  const svg = (tag, attrs) => {
-    const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
-    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-    return el;
-  };
-  const icon = (d) => {
-    const el = svg('svg', { viewBox: '0 0 24 24', 'aria-hidden': 'true', focusable: 'false' });
-    el.append(svg('path', { d }));
-    return el;
-  };
+  const icon = (d) => h('svg', { viewBox: '0 0 24 24', 'aria-hidden': 'true', focusable: 'false' },
+    h('path', { d }));
   const CHAT = 'M4 5.5A1.5 1.5 0 0 1 5.5 4h13A1.5 1.5 0 0 1 20 5.5v10a1.5 1.5 0 0 1-1.5 1.5H9l-5 4z';
   const CLOSE = 'M6 6l12 12M18 6L6 18';
   const CLIP =
@@ -160,7 +149,6 @@
   const host = document.createElement('frontdesk-chat');
   const root = host.attachShadow({ mode: 'open' });
   const wrap = h('div', { class: 'w' });
-
   const badge = h('span', { class: 'badge', 'aria-hidden': 'true', hidden: true });
   const unreadText = h('span', { id: 'fd-unread', class: 'sr' });
   const launcher = h('button', { class: 'launcher', type: 'button', 'aria-label': 'Open chat',
@@ -182,7 +170,6 @@
   const startBtn = h('button', { class: 'primary', type: 'submit', text: 'Start chat' });
   const form = h('form', { class: 'form', novalidate: true }, field('Name', nameIn),
     field('Email', emailIn), field('Message', firstIn), formError, startBtn);
-
   // The conversation.
   const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation',
     tabindex: '0' });
@@ -199,11 +186,53 @@
     body.replaceChildren(...(chatting ? [log, composer] : [form]));
   };
 
+  /* ---------- phones: the open chat fills the screen at device scale ---------- */
+  // A phone lays a page without <meta name=viewport> out 980 px wide, shown at ~40%. While the
+  // chat is open on a phone (by its screen: the layout says 980) the page gets device width and
+  // stops scrolling; closing puts back each attribute changed, and the scroll.
+  const vv = window.visualViewport;
+  let taken = null; // {x, y, ours: a viewport tag we added, undo: [[element, attribute, old value]]}
+  const takeOver = () => {
+    const meta = [...document.querySelectorAll('meta[name="viewport" i]')].pop();
+    const ours = !meta && document.head.appendChild(h('meta', { name: 'viewport', content: '' }));
+    const lock = (el, css = '') =>
+      [el, 'style', (el.getAttribute('style') || '') + ';overflow:hidden!important' + css];
+    // A transform or zoom on <html> would move or scale the panel: off while the panel covers all.
+    const changes = [lock(document.documentElement, ';transform:none!important;zoom:1!important')];
+    if (document.body) changes.push(lock(document.body));
+    const tag = meta || ours;
+    const device = 'width=device-width, initial-scale=1, maximum-scale=1';
+    if (!/width\s*=\s*device-width/i.test(tag.content)) changes.push([tag, 'content', device]);
+    taken = { x: scrollX, y: scrollY, ours, undo: changes.map(([el, k]) => [el, k, el.getAttribute(k)]) };
+    for (const [el, name, value] of changes) el.setAttribute(name, value);
+  };
+  const giveBack = () => {
+    for (const [el, k, old] of taken.undo) old == null ? el.removeAttribute(k) : el.setAttribute(k, old);
+    if (taken.ours) taken.ours.remove(); // blanked first: Chromium keeps a removed tag's width
+    scrollTo(taken.x, taken.y);
+    taken = null;
+  };
+
+  // Full screen (a phone, a narrow window) is sized to the visual viewport, which an on-screen
+  // keyboard shrinks and pans; on a page shown zoomed out, the launcher keeps its real size.
+  const fit = () => {
+    wrap.classList.toggle('full', open && (taken || innerWidth <= 480));
+    if (!vv) return;
+    const sizes = { x: vv.offsetLeft, y: vv.offsetTop, w: vv.width, h: vv.height };
+    for (const [k, v] of Object.entries(sizes)) wrap.style.setProperty('--vv-' + k, v + 'px');
+    wrap.style.setProperty('--zoom', Math.max(1, 1 / vv.scale));
+  };
+  for (const type of ['resize', 'scroll']) (vv || window).addEventListener(type, fit);
+
   const setOpen = (value) => {
     open = value;
+    const phone = Math.min(screen.width, screen.height) <= 600 && matchMedia('(pointer: coarse)').matches;
+    if (open && !taken && phone) takeOver();
+    if (!open && taken) giveBack();
     panel.hidden = !open;
     launcher.hidden = open;
-    if (!open) return launcher.focus();
+    fit();
+    if (!open) return launcher.focus({ preventScroll: true });
     markRead();
     scrollDown();
     (body.contains(form) ? nameIn : input).focus();
@@ -282,13 +311,9 @@
     }
     setStatus(item, 'pending', 'Sending\u2026');
     const headers = { 'Idempotency-Key': item.key };
-    let r;
-    if (item.file) {
-      const data = new FormData();
-      data.append('file', item.file);
-      r = await call('POST', conversationPath('files'), data, headers);
-    } else r = await call('POST', conversationPath('messages'), { message: item.text }, headers);
-
+    const data = item.file ? new FormData() : { message: item.text };
+    if (item.file) data.append('file', item.file);
+    const r = await call('POST', conversationPath(item.file ? 'files' : 'messages'), data, headers);
     if (r.status === 201 && r.data && r.data.id != null) {
       setStatus(item, 'sent', '');
       if (seen.has(r.data.id)) item.el.remove(); // the stored copy got here first
@@ -365,20 +390,15 @@
     state = {};
     save();
     if (stream) stream.close();
-    stream = null;
-    streamLive = false;
+    [stream, streamLive, newest] = [null, false, ''];
     seen.clear();
     sent.clear();
-    newest = '';
     log.replaceChildren();
     show(false);
   };
 
   /* ---------- live updates: the event stream when offered, else polling ---------- */
-  let timer = 0;
-  let failures = 0;
-  let polling = false;
-  let stream = null;
+  let timer = 0, failures = 0, polling = false, stream = null;
   let streamLive = false; // connected: polling rests
   let streamFailed = false; // this server offers no stream: poll for the rest of this page
 
@@ -450,10 +470,8 @@
   /* ---------- start ---------- */
   // Black or white text on the account's color, whichever contrasts more (WCAG luminance).
   const onColor = (hex) => {
-    const [r, g, b] = [1, 3, 5].map((i) => {
-      const c = parseInt(hex.slice(i, i + 2), 16) / 255;
-      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-    });
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
+      .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
     const light = 0.2126 * r + 0.7152 * g + 0.0722 * b;
     return 1.05 / (light + 0.05) >= (light + 0.05) / 0.05 ? '#ffffff' : '#111111';
   };
@@ -476,7 +494,9 @@
       root.adoptedStyleSheets = [sheet];
     } else root.append(h('style', { text: CSS }));
     root.append(wrap);
-    (document.body || document.documentElement).append(host);
+    fit();
+    // On <html>, not <body>: a transformed or zoomed body would carry a fixed element with it.
+    document.documentElement.append(host);
   };
 
   const start = async () => {
