@@ -23,8 +23,9 @@ export default [
     },
   },
   {
-    // The widget is loaded by a plain <script> tag on the host page, not as a module.
-    files: ["src/frontdesk/web/static/widget.js"],
+    // The widget is loaded by a plain <script> tag on the host page, not as a module; its
+    // parts (widget_*.js) are put into it by the server, inside its function.
+    files: ["src/frontdesk/web/static/widget.js", "src/frontdesk/web/static/widget_*.js"],
     // The server replaces this placeholder with widget.css when it serves the file.
     languageOptions: { sourceType: "script", globals: { __FRONTDESK_WIDGET_CSS__: "readonly" } },
   },

@@ -217,15 +217,21 @@ def test_escape_closes_and_the_badge_counts_unread_replies(
 def test_a_send_whose_answer_was_lost_is_retried_once(
     page: Page, host_site: str, agent: AgentAPI, email: str
 ) -> None:
+    # No event stream (it would bring the stored copy, and the widget would rightly take that
+    # as sent): polling only, and polls fail too while the answer is lost below.
+    page.route(STREAM, lambda route: route.abort())
     start_chat(page, host_site + "/", email, "First message")
     conversation = agent.conversation(email)
     keys: list[str] = []
 
     def lose_the_answer(route: Route) -> None:
         if route.request.method != "POST":
-            route.fallback()
+            route.abort()  # a poll would show the stored copy
             return
         keys.append(route.request.headers["idempotency-key"])
+        if len(keys) > 1:
+            route.continue_()  # the retry gets through
+            return
         route.fetch()  # the server stores the message...
         route.abort()  # ...but its answer never reaches the visitor
 
@@ -236,9 +242,10 @@ def test_a_send_whose_answer_was_lost_is_retried_once(
     expect(log.get_by_text(re.compile("^Not sent"))).to_be_visible()
     eventually(lambda: "Did this arrive?" in agent.bodies(conversation["id"]), page)
 
-    page.unroute("**/conversations/*/messages")
     with page.expect_request(lambda r: r.method == "POST" and "/messages" in r.url) as request:
         log.get_by_role("button", name="Retry").click()
+    page.unroute("**/conversations/*/messages")
+    page.unroute(STREAM)
     assert request.value.headers["idempotency-key"] == keys[0]
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", keys[0]), "128 random bits, base64url"
     expect(log.get_by_text(re.compile("^Not sent"))).to_have_count(0)
@@ -247,6 +254,34 @@ def test_a_send_whose_answer_was_lost_is_retried_once(
     expect(log.get_by_text("It did.")).to_be_visible()
     expect(log.get_by_text("Did this arrive?")).to_have_count(1)
     assert agent.bodies(conversation["id"]).count("Did this arrive?") == 1
+
+
+def test_a_failed_send_whose_stored_copy_arrives_shows_once(
+    page: Page, host_site: str, agent: AgentAPI, email: str
+) -> None:
+    page.route(STREAM, lambda route: route.abort())  # polling only: the test says when
+    start_chat(page, host_site + "/", email, "First message")
+    conversation = agent.conversation(email)
+    lost: list[bool] = []
+
+    def lose_the_answer(route: Route) -> None:
+        if route.request.method == "POST" and not lost:
+            lost.append(True)
+            route.fetch()  # stored, but the answer is lost
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/conversations/*/messages", lose_the_answer)
+    page.get_by_label("Message").fill("Stored after all")
+    page.get_by_label("Message").press("Enter")
+    log = page.get_by_role("log")
+    expect(log.get_by_text(re.compile("^Not sent"))).to_be_visible()
+    # The next poll brings the stored copy: it takes the failed one's place, Retry and all.
+    expect(log.locator(".msg:has(time)").filter(has_text="Stored after all")).to_have_count(1)
+    expect(log.get_by_text("Stored after all")).to_have_count(1)
+    expect(log.get_by_role("button", name="Retry")).to_have_count(0)
+    assert agent.bodies(conversation["id"]).count("Stored after all") == 1
 
 
 def test_visitor_token_is_kept_per_site_key(
@@ -319,6 +354,35 @@ def test_a_message_from_both_the_stream_and_polling_shows_once(
     eventually(lambda: sum("Both ways" in body for body in streamed) >= 2, page)
     expect(log.get_by_text("Both ways")).to_have_count(1)
     expect(log.locator(".msg")).to_have_count(3)
+
+
+def test_a_sent_message_streamed_back_before_its_answer_shows_once(
+    page: Page, host_site: str, email: str
+) -> None:
+    # The send's answer is held back (the server has stored the message), so the event
+    # stream brings the stored copy while the widget still shows the message as sending.
+    held: list[tuple[Route, object]] = []
+
+    def hold(route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        held.append((route, route.fetch()))
+
+    start_chat(page, host_site + "/", email, "Hello first")
+    page.route(re.compile(r"/conversations/[^/]+/messages$"), hold)
+    page.get_by_role("textbox", name="Message").fill("Held answer")
+    page.get_by_role("button", name="Send").click()
+    log = page.get_by_role("log")
+    stored = log.locator(".msg:has(time)").filter(has_text="Held answer")
+    expect(stored).to_have_count(1)  # the stream delivered it, the answer is still held
+    assert len(held) == 1
+    assert log.get_by_text("Held answer").count() == 1, "shown twice while sending"
+    route, response = held[0]
+    route.fulfill(response=response)  # type: ignore[arg-type]
+    page.wait_for_timeout(500)
+    expect(log.get_by_text("Held answer")).to_have_count(1)
+    expect(log.locator(".msg.failed")).to_have_count(0)
 
 
 def _png_1x1() -> bytes:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 
+import frontdesk as frontdesk_package
 from frontdesk import migrations
 from frontdesk.accounts.service import create_account
 from frontdesk.app import create_app
@@ -49,6 +50,19 @@ def test_widget_js_is_a_plain_cacheable_script(frontdesk: LiveFrontdesk) -> None
     )
     assert again.status_code == 304
     assert again.content == b""
+
+
+def test_widget_js_is_served_whole_with_its_parts_and_styles_put_in(
+    frontdesk: LiveFrontdesk,
+) -> None:
+    served = httpx.get(f"{frontdesk.base_url}/widget.js").content
+    static = Path(frontdesk_package.__file__).parent / "web" / "static"
+    assert b"@include" not in served and b"__FRONTDESK_WIDGET_CSS__" not in served
+    for part in ("widget_dom.js", "widget_host.js"):
+        assert (static / part).read_bytes() in served, f"{part} is not in the served script"
+    # The parts sit inside the widget's function, ahead of its code that uses them.
+    assert served.index(b"const linkify") < served.index(b"linkify(String(m.body")
+    assert served.index(b"const hostPage") < served.index(b"phone) hostPage.takeOver()")
 
 
 def _add_account(data_dir: Path, name: str) -> str:

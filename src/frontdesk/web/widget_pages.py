@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -21,9 +22,11 @@ router = APIRouter(include_in_schema=False)
 # Short enough that a fix reaches every customer's site within minutes, long enough that a
 # busy page doesn't fetch the script on every view; the ETag makes revalidation cheap.
 WIDGET_CACHE_CONTROL = "public, max-age=300"
-# Where widget.js takes its styles: the script stays one file a page loads with one tag,
-# while its CSS is kept (and edited) as CSS.
+# Where widget.js takes its styles and its parts: the script stays one file a page loads with
+# one tag, while its CSS is kept (and edited) as CSS and its parts as files of their own.
 WIDGET_CSS_PLACEHOLDER = b"__FRONTDESK_WIDGET_CSS__"
+# A line `/* @include widget_<part>.js */` in widget.js is replaced by that file.
+WIDGET_INCLUDE = re.compile(rb"^[ \t]*/\* @include (widget_[a-z_]+\.js) \*/\n", re.MULTILINE)
 
 _templates = jinja2.Environment(
     loader=jinja2.PackageLoader("frontdesk.web", "templates"),
@@ -33,12 +36,15 @@ _templates = jinja2.Environment(
 
 @lru_cache(maxsize=1)
 def widget_source() -> tuple[bytes, str]:
-    """The widget script as served (widget.js with widget.css put in), and its ETag.
+    """The widget script as served (widget.js with its parts and widget.css put in), and its ETag.
 
     Built once: the ETag is over exactly these bytes, so it changes whenever either file does.
     """
     static = resources.files("frontdesk.web") / "static"
-    script = (static / "widget.js").read_bytes()
+    script = WIDGET_INCLUDE.sub(
+        lambda part: (static / part.group(1).decode()).read_bytes(),
+        (static / "widget.js").read_bytes(),
+    )
     css = (static / "widget.css").read_text(encoding="utf-8")
     # One script, one request: a site loads no stylesheet of ours. A JSON string is a valid
     # JavaScript string literal, and ensure_ascii keeps the served script pure ASCII.

@@ -1,8 +1,8 @@
 /* Frontdesk chat widget. A site embeds it with one line:
  *   <script src="https://chat.example.com/widget.js" data-site-key="KEY" async></script>
- * Plain ES2020, no dependencies, no build step: the server only puts widget.css in, as the
- * string CSS (widget_pages.py). An open shadow root keeps the host page's CSS out and ours
- * in. Network text is only ever set as text (textContent, attributes), never parsed as
+ * Plain ES2020, no dependencies, no build step: the server only puts its parts (widget_*.js,
+ * where a line names them) and widget.css (as the string CSS) in (widget_pages.py). An open
+ * shadow root keeps the host page's CSS out and ours in. Network text is only ever set as text (textContent, attributes), never parsed as
  * HTML. The file stays ASCII so it reads the same whatever charset the host page declares. */
 (() => {
   'use strict';
@@ -68,51 +68,9 @@
   const conversationPath = (tail) => 'conversations/' + encodeURIComponent(state.token) + '/' + tail;
 
   /* ---------- building DOM, text only ---------- */
-  const h = (tag, attrs, ...children) => {
-    const el = /^(svg|path)$/.test(tag)
-      ? document.createElementNS('http://www.w3.org/2000/svg', tag) : document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === 'text') el.textContent = v;
-      else if (v === true) el.setAttribute(k, '');
-      else if (v != null && v !== false) el.setAttribute(k, v);
-    }
-    el.append(...children.filter((c) => c != null && c !== '' && c !== false));
-    return el;
-  };
-
-  const icon = (d) => h('svg', { viewBox: '0 0 24 24', 'aria-hidden': 'true', focusable: 'false' },
-    h('path', { d }));
-  const CHAT = 'M4 5.5A1.5 1.5 0 0 1 5.5 4h13A1.5 1.5 0 0 1 20 5.5v10a1.5 1.5 0 0 1-1.5 1.5H9l-5 4z';
-  const CLOSE = 'M6 6l12 12M18 6L6 18';
-  const CLIP =
-    'M21.4 11.1l-9.2 9.2a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5';
-
-  // Only http(s) addresses become links; the link text is the address itself, as text.
-  const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"']+/g;
-  const linkify = (text) => {
-    const parts = [];
-    let last = 0;
-    for (const match of text.matchAll(URL_IN_TEXT)) {
-      const href = match[0].replace(/[.,;:!?)\]]+$/, ''); // "see https://x.com/a." ends before "."
-      parts.push(text.slice(last, match.index));
-      parts.push(h('a', { href, target: '_blank', rel: 'noopener noreferrer nofollow', text: href }));
-      last = match.index + href.length;
-    }
-    parts.push(text.slice(last));
-    return parts;
-  };
-
-  const clock = (ts) => {
-    // Trimmed to milliseconds: not every engine parses six fractional digits.
-    const when = new Date(String(ts).replace(/(\.\d{3})\d+/, '$1'));
-    if (isNaN(when)) return '';
-    const opts = { hour: '2-digit', minute: '2-digit' };
-    const today = when.toDateString() === new Date().toDateString();
-    return when.toLocaleString([], today ? opts : { month: 'short', day: 'numeric', ...opts });
-  };
-
-  const fileSize = (n) =>
-    n < 1024 ? n + ' B' : n < 1048576 ? Math.round(n / 1024) + ' KB' : (n / 1048576).toFixed(1) + ' MB';
+  // h, icon and its paths, linkify, clock, fileSize: widget_dom.js, which the server puts in.
+  /* global h, icon, CHAT, CLOSE, CLIP, linkify, clock, fileSize */
+  /* @include widget_dom.js */
 
   const IMAGE = /^image\/(png|jpeg|gif|webp)$/i;
   // <img> and <a> can't send X-Api-Key, so file links carry the site key as a query parameter.
@@ -187,36 +145,15 @@
   };
 
   /* ---------- phones: the open chat fills the screen at device scale ---------- */
-  // A phone lays a page without <meta name=viewport> out 980 px wide, shown at ~40%. While the
-  // chat is open on a phone (by its screen: the layout says 980) the page gets device width and
-  // stops scrolling; closing puts back each attribute changed, and the scroll.
+  // hostPage.takeOver() and .giveBack(): widget_host.js, which the server puts in here.
+  /* global hostPage */
+  /* @include widget_host.js */
   const vv = window.visualViewport;
-  let taken = null; // {x, y, ours: a viewport tag we added, undo: [[element, attribute, old value]]}
-  const takeOver = () => {
-    const meta = [...document.querySelectorAll('meta[name="viewport" i]')].pop();
-    const ours = !meta && document.head.appendChild(h('meta', { name: 'viewport', content: '' }));
-    const lock = (el, css = '') =>
-      [el, 'style', (el.getAttribute('style') || '') + ';overflow:hidden!important' + css];
-    // A transform or zoom on <html> would move or scale the panel: off while the panel covers all.
-    const changes = [lock(document.documentElement, ';transform:none!important;zoom:1!important')];
-    if (document.body) changes.push(lock(document.body));
-    const tag = meta || ours;
-    const device = 'width=device-width, initial-scale=1, maximum-scale=1';
-    if (!/width\s*=\s*device-width/i.test(tag.content)) changes.push([tag, 'content', device]);
-    taken = { x: scrollX, y: scrollY, ours, undo: changes.map(([el, k]) => [el, k, el.getAttribute(k)]) };
-    for (const [el, name, value] of changes) el.setAttribute(name, value);
-  };
-  const giveBack = () => {
-    for (const [el, k, old] of taken.undo) old == null ? el.removeAttribute(k) : el.setAttribute(k, old);
-    if (taken.ours) taken.ours.remove(); // blanked first: Chromium keeps a removed tag's width
-    scrollTo(taken.x, taken.y);
-    taken = null;
-  };
 
   // Full screen (a phone, a narrow window) is sized to the visual viewport, which an on-screen
   // keyboard shrinks and pans; on a page shown zoomed out, the launcher keeps its real size.
   const fit = () => {
-    wrap.classList.toggle('full', open && (taken || innerWidth <= 480));
+    wrap.classList.toggle('full', open && (hostPage.taken || innerWidth <= 480));
     if (!vv) return;
     const sizes = { x: vv.offsetLeft, y: vv.offsetTop, w: vv.width, h: vv.height };
     for (const [k, v] of Object.entries(sizes)) wrap.style.setProperty('--vv-' + k, v + 'px');
@@ -227,8 +164,8 @@
   const setOpen = (value) => {
     open = value;
     const phone = Math.min(screen.width, screen.height) <= 600 && matchMedia('(pointer: coarse)').matches;
-    if (open && !taken && phone) takeOver();
-    if (!open && taken) giveBack();
+    if (open && !hostPage.taken && phone) hostPage.takeOver();
+    if (!open && hostPage.taken) hostPage.giveBack();
     panel.hidden = !open;
     launcher.hidden = open;
     fit();
@@ -275,12 +212,28 @@
     save();
   };
 
+  // A send whose stored copy arrives (stream, poll) before its own answer, or after an answer
+  // that was lost: the same text or file, inbound. The stored copy takes its place, never
+  // beside it.
+  const pending = new Set();
+  const adopt = (m) => {
+    const name = m.attachments && m.attachments[0] && m.attachments[0].filename;
+    for (const item of pending) {
+      if (item.file ? item.file.name !== name : item.text !== m.body) continue;
+      pending.delete(item);
+      item.el.remove();
+      item.adopted = true;
+      return;
+    }
+  };
+
   const receive = (messages) => {
     const stick = nearBottom();
     for (const m of messages) {
       const id = m && (m.id != null ? m.id : m.timestamp);
       if (id == null || seen.has(id)) continue;
       if (sent.has(id)) sent.get(id).remove();
+      else if (m.direction === 'inbound') adopt(m);
       sent.delete(id);
       const el = renderMessage(m);
       seen.set(id, el);
@@ -313,8 +266,11 @@
     const headers = { 'Idempotency-Key': item.key };
     const data = item.file ? new FormData() : { message: item.text };
     if (item.file) data.append('file', item.file);
+    pending.add(item); // until it is answered, or its stored copy arrives (also after a failure)
     const r = await call('POST', conversationPath(item.file ? 'files' : 'messages'), data, headers);
+    if (item.adopted) return schedule(0); // stored, and already shown as such
     if (r.status === 201 && r.data && r.data.id != null) {
+      pending.delete(item);
       setStatus(item, 'sent', '');
       if (seen.has(r.data.id)) item.el.remove(); // the stored copy got here first
       else {
