@@ -23,9 +23,9 @@ from frontdesk.accounts.service import NewAccount, count_accounts, create_accoun
 from frontdesk.agents.passwords import generate_password
 from frontdesk.config import ConfigError, Settings
 from frontdesk.db import Database
+from frontdesk.db.serving_lock import DatabaseInUse, ServingLock
 from frontdesk.errors import AppError
 from frontdesk.kit.validation import normalized_email
-from frontdesk.sqlite_inline import DatabaseInUse, ServingLock
 
 
 class CommandError(Exception):
