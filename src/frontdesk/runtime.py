@@ -20,7 +20,7 @@ from frontdesk.events.bus import SHUTDOWN, InProcessBus, RedisBus
 from frontdesk.files.store import FileStore, LocalFileStore
 from frontdesk.kit.client_address import ClientAddresses
 from frontdesk.ops.metrics import Metrics
-from frontdesk.ratelimit import RateLimiter
+from frontdesk.ratelimits import RateLimiter
 
 log = logging.getLogger("frontdesk")
 

@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope
 
 from frontdesk.errors import AppError
 from frontdesk.models import Account
-from frontdesk.ratelimit import Verdict
+from frontdesk.ratelimits import Verdict
 from frontdesk.runtime import Runtime, runtime
 
 INVALID_SITE_KEY = "Invalid site key"
