@@ -111,7 +111,7 @@ class Database:
     async def fast_write(self) -> AsyncIterator[SqliteTransaction]:
         """SQLite only: a bare BEGIN IMMEDIATE transaction, for post_message's SqliteRows.
 
-        Same lock, same publish-after-commit as `write`, without a session: the widget's
+        Same lock, same publish-after-commit as `write`, without a session: the chat API's
         messages take this path, where SQLAlchemy cost ten times what SQLite did.
         """
         assert self._write_lock is not None, "fast_write is for SQLite"

@@ -1,6 +1,6 @@
 """SQLite called inline on the event loop, behind SQLAlchemy's aiosqlite adapter.
 
-aiosqlite runs every call on a worker thread. A widget write is about 20 such calls (the
+aiosqlite runs every call on a worker thread. A chat API write is about 20 such calls (the
 adapter makes a cursor, executes, fetches and closes for each statement), and each hop
 costs far more than the statement: a post that SQLite commits in ~50 µs took ~2.5 ms.
 An indexed SQLite statement is cheaper than a thread hop, so these connections run the
