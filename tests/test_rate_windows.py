@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from frontdesk.ratelimit import SWEEP_BATCH, SWEEP_SECONDS, MemoryWindows, reset_seconds
+from frontdesk.ratelimits.memory import SWEEP_BATCH, SWEEP_SECONDS, MemoryWindows
+from frontdesk.ratelimits.verdict import reset_seconds
 
 
 class Clock:

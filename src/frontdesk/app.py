@@ -20,31 +20,30 @@ from starlette.types import Receive, Scope, Send
 from frontdesk import __version__
 from frontdesk.accounts import settings_routes
 from frontdesk.agents import routes as agent_routes
+from frontdesk.chat import routes as chat_routes
+from frontdesk.chat.cors import ChatCORSMiddleware
+from frontdesk.chat.fast_lane import ChatFastLane
+from frontdesk.chat.request import rate_verdict
+from frontdesk.chat.schemas import REQUEST_SCHEMAS
 from frontdesk.config import Settings
 from frontdesk.conversations import agent_routes as conversation_routes
-from frontdesk.conversations import chat_routes
-from frontdesk.conversations.fast_lane import WidgetFastLane
-from frontdesk.errors import METHOD_NOT_ALLOWED, NOT_FOUND, AppError, error_response
-from frontdesk.events import routes as event_routes
-from frontdesk.files import routes as file_routes
-from frontdesk.kit.cors import ChatCORSMiddleware
-from frontdesk.openapi_schemas import REQUEST_SCHEMAS
+from frontdesk.conversations import event_routes as conversation_event_routes
+from frontdesk.conversations import file_routes as conversation_file_routes
+from frontdesk.errors import INTERNAL, METHOD_NOT_ALLOWED, NOT_FOUND, AppError, error_response
 from frontdesk.ops import routes as ops_routes
 from frontdesk.ops.metrics import MetricsMiddleware
 from frontdesk.runtime import Runtime
-from frontdesk.web import routes as web_routes
+from frontdesk.web import inbox_pages, widget_pages
 
 log = logging.getLogger("frontdesk")
 
 
-def _with_extra_headers(request: Request, headers: dict[str, str]) -> dict[str, str]:
-    # Rate-limit headers computed before the error still belong on the answer.
-    return {**getattr(request.state, "extra_headers", {}), **headers}
+# Every handler finishes its answer with errors.finish_error, as the fast lane does.
 
 
 async def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
-    return error_response(exc.status, exc.message, _with_extra_headers(request, exc.headers))
+    return error_response(exc.status, exc.message, exc.headers, rate_verdict(request))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -59,12 +58,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
-    return error_response(422, "Invalid request", _with_extra_headers(request, {}))
+    return error_response(422, "Invalid request", rate=rate_verdict(request))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(500, "Internal server error")
+    return error_response(500, INTERNAL)
 
 
 def _freeze_heap() -> None:
@@ -72,7 +71,7 @@ def _freeze_heap() -> None:
 
     Modules, routes, schemas and mappers are most of the heap and live as long as the
     process; without this every full collection walks them again, which under load cost a
-    cached widget request a third of its time. Not for tests: a frozen app that is dropped
+    cached chat request a third of its time. Not for tests: a frozen app that is dropped
     keeps its reference cycles forever.
     """
     gc.collect()
@@ -93,10 +92,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 
 class Frontdesk(FastAPI):
-    """FastAPI, behind the widget's hot routes: those are answered ahead of everything,
-    outside even the error middleware (see fast_lane.py); the rest goes to FastAPI."""
+    """FastAPI, behind the chat API's hot routes: those are answered ahead of everything,
+    outside even the error middleware (see chat/fast_lane.py); the rest goes to FastAPI."""
 
-    fast_lane: WidgetFastLane
+    fast_lane: ChatFastLane
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.fast_lane(scope, receive, send)
@@ -144,12 +143,13 @@ def create_app(settings: Settings | None = None, freeze_heap: bool = False) -> F
         agent_routes.router,
         conversation_routes.router,
         settings_routes.router,
-        file_routes.router,
-        event_routes.router,
-        web_routes.router,
+        conversation_file_routes.router,
+        conversation_event_routes.router,
+        widget_pages.router,
+        inbox_pages.router,
     ):
         app.include_router(router)
     app.add_middleware(ChatCORSMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=rt.metrics)
-    app.fast_lane = WidgetFastLane(partial(FastAPI.__call__, app), rt)
+    app.fast_lane = ChatFastLane(partial(FastAPI.__call__, app), rt)
     return app

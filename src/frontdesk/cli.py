@@ -23,9 +23,9 @@ from frontdesk.accounts.service import NewAccount, count_accounts, create_accoun
 from frontdesk.agents.passwords import generate_password
 from frontdesk.config import ConfigError, Settings
 from frontdesk.db import Database
+from frontdesk.db.serving_lock import DatabaseInUse, ServingLock
 from frontdesk.errors import AppError
 from frontdesk.kit.validation import normalized_email
-from frontdesk.sqlite_inline import DatabaseInUse, ServingLock
 
 
 class CommandError(Exception):
@@ -191,7 +191,7 @@ def _log_config(access_log: bool) -> dict[str, Any]:
     config = copy.deepcopy(LOGGING_CONFIG)
     config["loggers"]["frontdesk"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     # Off by default, like gunicorn's: a reverse proxy usually logs requests already, and a
-    # line per request costs a tenth of a cached widget request.
+    # line per request costs a tenth of a cached chat request.
     config["loggers"]["frontdesk.access"] = {
         "handlers": ["default"],
         "level": "INFO" if access_log else "WARNING",

@@ -1,11 +1,15 @@
-"""One error type, one JSON envelope: `{"error": "<one sentence>"}`."""
+"""One error type, one JSON envelope: `{"error": "<one sentence>"}`, finished in one place."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, NamedTuple
 
 import orjson
 from starlette.responses import Response
+
+if TYPE_CHECKING:
+    from frontdesk.ratelimits import Verdict
 
 
 class AppError(Exception):
@@ -16,13 +20,44 @@ class AppError(Exception):
         self.headers = dict(headers or {})
 
 
+class ErrorAnswer(NamedTuple):
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
 def error_body(message: str) -> bytes:
     return orjson.dumps({"error": message})
 
 
-def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+def finish_error(
+    status: int,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    rate: Verdict | None = None,
+) -> ErrorAnswer:
+    """Every error answer, whichever path serves it (the fast lane or FastAPI's handlers).
+
+    The envelope, then the headers: the rate-limit verdict computed before the error still
+    belongs on the answer, under the error's own headers (which win on a clash).
+    """
+    merged = {**rate.headers(), **(headers or {})} if rate is not None else dict(headers or {})
+    return ErrorAnswer(status, error_body(message), merged)
+
+
+def error_response(
+    status: int,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    rate: Verdict | None = None,
+) -> Response:
+    """`finish_error` as a Starlette Response, for FastAPI's exception handlers."""
+    answer = finish_error(status, message, headers, rate)
     return Response(
-        error_body(message), status_code=status, headers=headers, media_type="application/json"
+        answer.body,
+        status_code=answer.status,
+        headers=answer.headers,
+        media_type="application/json",
     )
 
 
@@ -33,3 +68,4 @@ NOT_FOUND = "Not found"
 METHOD_NOT_ALLOWED = "Method not allowed"
 AUTH_REQUIRED = "Authentication required"
 FORBIDDEN = "Forbidden"
+INTERNAL = "Internal server error"

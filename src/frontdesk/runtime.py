@@ -15,12 +15,12 @@ from frontdesk.config import Settings
 from frontdesk.conversations.cache import ConversationCache
 from frontdesk.conversations.service import forget_idempotency_keys
 from frontdesk.db import Database
+from frontdesk.db.serving_lock import ServingLock
 from frontdesk.events.bus import SHUTDOWN, InProcessBus, RedisBus
 from frontdesk.files.store import FileStore, LocalFileStore
 from frontdesk.kit.client_address import ClientAddresses
 from frontdesk.ops.metrics import Metrics
-from frontdesk.ratelimit import RateLimiter
-from frontdesk.sqlite_inline import ServingLock
+from frontdesk.ratelimits import RateLimiter
 
 log = logging.getLogger("frontdesk")
 

@@ -1,4 +1,4 @@
-"""Site key to account, kept in memory so the widget's hot paths skip the database.
+"""Site key to account, kept in memory so the chat API's hot paths skip the database.
 
 Only for one process without Redis: there the event bus runs in-process and invalidates
 synchronously after each commit, before the response that caused it is sent. With Redis

@@ -1,13 +1,17 @@
-"""Use cases on accounts: create one with its first admin, look one up by site key."""
+"""Use cases on accounts: create one with its first admin, look one up, change settings."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.accounts.settings import apply_changes
 from frontdesk.agents.service import create_agent
+from frontdesk.db import queue_event
+from frontdesk.events.bus import Event
 from frontdesk.kit.clock import now_us
 from frontdesk.kit.tokens import new_token
 from frontdesk.models import Account, Agent
@@ -55,3 +59,37 @@ async def account_by_site_key(session: AsyncSession, site_key: str) -> Account |
 
 async def count_accounts(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(Account)) or 0)
+
+
+async def first_account(session: AsyncSession) -> Account | None:
+    """The account with the lowest id (the demo page shows its widget)."""
+    return await session.scalar(select(Account).order_by(Account.id).limit(1))
+
+
+async def account_of(session: AsyncSession, agent: Agent) -> Account:
+    account = await session.get(Account, agent.account_id)
+    assert account is not None  # agents are deleted with their account
+    return account
+
+
+def _changed(account: Account) -> Event:
+    # Instances drop cached copies of the account when they hear this.
+    return Event(account_id=account.id, type="account.changed", ts_us=now_us(), data={})
+
+
+async def change_settings(session: AsyncSession, admin: Agent, fields: dict[str, Any]) -> Account:
+    """Apply every field or none (a bad one changes nothing); caches hear of it on commit."""
+    account = await account_of(session, admin)
+    apply_changes(account, fields)
+    await session.flush()
+    queue_event(session, _changed(account))
+    return account
+
+
+async def rotate_site_key(session: AsyncSession, admin: Agent) -> str:
+    """A new site key; the old one stops working once this commits (caches drop it)."""
+    account = await account_of(session, admin)
+    account.site_key = new_site_key()
+    await session.flush()
+    queue_event(session, _changed(account))
+    return account.site_key

@@ -1,4 +1,4 @@
-"""Use cases on agents: create, authenticate by password or token, remove."""
+"""Use cases on agents: create, authenticate by password or token, sessions, remove."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.agents.passwords import hash_password, verify_password
 from frontdesk.errors import AppError
 from frontdesk.kit.clock import now_us
+from frontdesk.kit.ids import parse_id
 from frontdesk.kit.tokens import new_token, token_hash
-from frontdesk.models import Agent, AgentToken
+from frontdesk.models import Account, Agent, AgentToken
 
 EMAIL_TAKEN = "An agent with this email already exists"
 # An inbox session ends this long after sign-in, whatever the browser keeps.
@@ -87,3 +88,42 @@ async def revoke_token(session: AsyncSession, token: str) -> None:
 async def count_admins(session: AsyncSession, account_id: int) -> int:
     query = select(func.count()).where(Agent.account_id == account_id, Agent.role == "admin")
     return int(await session.scalar(query) or 0)
+
+
+async def list_agents(session: AsyncSession, account_id: int) -> list[Agent]:
+    return list(
+        await session.scalars(
+            select(Agent).where(Agent.account_id == account_id).order_by(Agent.id)
+        )
+    )
+
+
+async def remove_agent(session: AsyncSession, admin: Agent, agent_id: str) -> None:
+    """Remove an agent of the admin's account; never the admin themself nor the last admin."""
+    target_id = parse_id(agent_id)
+    target = await session.get(Agent, target_id) if target_id else None
+    if target is None or target.account_id != admin.account_id:
+        raise AppError(404, "Agent not found")
+    if target.id == admin.id:
+        raise AppError(422, "You can't remove yourself")
+    if target.role == "admin" and await count_admins(session, admin.account_id) <= 1:
+        raise AppError(422, "An account needs at least one admin")
+    await session.delete(target)
+    await session.flush()
+
+
+async def start_session(session: AsyncSession, agent_id: int, previous: str | None) -> str:
+    """A new inbox session token; signing in again ends the session this browser had."""
+    if previous:
+        await revoke_token(session, previous)
+    return await issue_token(session, agent_id, "session")
+
+
+async def session_agent(session: AsyncSession, token: str) -> tuple[Agent, Account] | None:
+    """The inbox session's agent and their account, if the session is still good."""
+    agent = await agent_by_token(session, token, kind="session")
+    if agent is None:
+        return None
+    account = await session.get(Account, agent.account_id)
+    assert account is not None  # agents are deleted with their account
+    return agent, account

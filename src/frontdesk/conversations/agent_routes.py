@@ -5,23 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from frontdesk.agents.auth import CurrentAgent
-from frontdesk.conversations import queries
-from frontdesk.conversations.chat_routes import MAX_MESSAGE, MESSAGE_TOO_LONG
-from frontdesk.conversations.message_rows import lock_conversation, queue_conversation_event
-from frontdesk.conversations.serialize import agent_message
-from frontdesk.conversations.service import post_message
+from frontdesk.conversations import queries, service
+from frontdesk.conversations.limits import MAX_MESSAGE, MESSAGE_TOO_LONG
 from frontdesk.errors import AppError
 from frontdesk.files.uploads import AGENT_FILE_FIELDS, Upload, is_multipart, receive_upload
-from frontdesk.kit.clock import now_us
-from frontdesk.kit.ids import parse_id
 from frontdesk.kit.json_response import JSON
 from frontdesk.kit.request_body import read_fields, text_field, without_nul
-from frontdesk.models import Agent, Conversation
 from frontdesk.runtime import runtime
 
 router = APIRouter(prefix="/api/v1/agent/conversations", tags=["agent"])
@@ -29,18 +21,6 @@ router = APIRouter(prefix="/api/v1/agent/conversations", tags=["agent"])
 STATUSES = ("open", "closed")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
-CONVERSATION_NOT_FOUND = "Conversation not found"
-
-
-async def own_conversation(
-    session: AsyncSession, agent: Agent, conversation_id: str
-) -> Conversation:
-    """The agent's account's conversation, or 404 (another account's ids look unknown)."""
-    parsed = parse_id(conversation_id)
-    conversation = await session.get(Conversation, parsed) if parsed else None
-    if conversation is None or conversation.account_id != agent.account_id:
-        raise AppError(404, CONVERSATION_NOT_FOUND)
-    return conversation
 
 
 def _limit(raw: str | None) -> int:
@@ -76,9 +56,7 @@ async def list_conversations(request: Request, agent: CurrentAgent) -> JSON:
 @router.get("/{conversation_id}", summary="One conversation with every message")
 async def get_conversation(request: Request, conversation_id: str, agent: CurrentAgent) -> JSON:
     async with runtime(request).db.read() as session:
-        conversation = await own_conversation(session, agent, conversation_id)
-        view = await queries.conversation_view(session, conversation)
-        view["messages"] = await queries.agent_messages(session, conversation.id)
+        view = await service.conversation_with_messages(session, agent, conversation_id)
     return JSON(view)
 
 
@@ -90,33 +68,24 @@ async def reply(request: Request, conversation_id: str, agent: CurrentAgent) -> 
     if is_multipart(request):
         # Before taking the upload: another account's id must not cost a disk write.
         async with rt.db.read() as session:
-            await own_conversation(session, agent, conversation_id)
+            await service.own_conversation(session, agent, conversation_id)
         upload = await receive_upload(request, file_fields=AGENT_FILE_FIELDS)
         fields: dict[str, Any] = dict(upload.fields)
     else:
         fields = await read_fields(request)
     try:
         message = text_field(fields, "message")
-        private = fields.get("private", False)
-        if isinstance(private, str):  # forms carry booleans as text; other words are typos
-            words = {"true": True, "1": True, "on": True, "yes": True, "false": False}
-            words.update({"0": False, "off": False, "no": False, "": False})
-            private = words.get(private.strip().lower(), private)
-        if not isinstance(private, bool):
-            raise AppError(422, "private must be true or false")
+        private = _private(fields.get("private", False))
         if message is None and not (upload and upload.files):
             raise AppError(422, "Message is required")
         if message is not None and len(message) > MAX_MESSAGE:
             raise AppError(422, MESSAGE_TOO_LONG)
         async with rt.db.write() as session:
-            conversation = await own_conversation(session, agent, conversation_id)
-            posted = await post_message(
+            posted = await service.post_agent_message(
                 session,
-                conversation.id,
-                direction="outbound",
+                agent,
+                conversation_id,
                 body=message or "",
-                author=agent.name,
-                agent_id=agent.id,
                 private=private,
                 attachments=upload.attachments() if upload else (),
             )
@@ -124,7 +93,17 @@ async def reply(request: Request, conversation_id: str, agent: CurrentAgent) -> 
         if upload is not None:
             await upload.discard()
         raise
-    return JSON(agent_message(posted.message, conversation.id, posted.attachments), status_code=201)
+    return JSON(posted, status_code=201)
+
+
+def _private(value: Any) -> bool:
+    if isinstance(value, str):  # forms carry booleans as text; other words are typos
+        words = {"true": True, "1": True, "on": True, "yes": True, "false": False}
+        words.update({"0": False, "off": False, "no": False, "": False})
+        value = words.get(value.strip().lower(), value)
+    if not isinstance(value, bool):
+        raise AppError(422, "private must be true or false")
+    return value
 
 
 @router.patch("/{conversation_id}", summary="Close, reopen or assign")
@@ -136,7 +115,7 @@ async def update(request: Request, conversation_id: str, agent: CurrentAgent) ->
     status = fields.get("status")
     if "status" in fields and status not in STATUSES:
         raise AppError(422, "status must be open or closed")
-    assignee_id = fields.get("assignee_id")
+    assignee_id = fields.get("assignee_id", service.UNSET)
     if (
         "assignee_id" in fields
         and assignee_id is not None
@@ -144,28 +123,7 @@ async def update(request: Request, conversation_id: str, agent: CurrentAgent) ->
     ):
         raise AppError(422, "assignee_id must be an agent's id or null")
     async with runtime(request).db.write() as session:
-        found = await own_conversation(session, agent, conversation_id)
-        conversation = await lock_conversation(session, found.id)
-        changed = False
-        if status is not None and status != conversation.status:
-            conversation.status = status
-            changed = True
-        if "assignee_id" in fields and assignee_id != conversation.assignee_id:
-            if assignee_id is not None:
-                assignee = await session.scalar(
-                    select(Agent).where(
-                        Agent.id == assignee_id, Agent.account_id == agent.account_id
-                    )
-                )
-                if assignee is None:
-                    # Like every id of another account: not found, whatever it is.
-                    raise AppError(404, "Agent not found")
-            conversation.assignee_id = assignee_id
-            changed = True
-        if changed:
-            # Strictly after the last change, like messages, so event ids keep increasing.
-            conversation.updated_us = max(now_us(), conversation.updated_us + 1)
-            await session.flush()
-            await queue_conversation_event(session, conversation, "conversation.updated")
-        view = await queries.conversation_view(session, conversation)
+        view = await service.update_conversation(
+            session, agent, conversation_id, status=status, assignee_id=assignee_id
+        )
     return JSON(view)

@@ -88,7 +88,7 @@ class ConversationCache:
             )
             if conversation is None:
                 return None
-            return await queries.widget_messages(session, conversation, since_us)
+            return await queries.chat_messages(session, conversation, since_us)
 
     async def _load(self, account_id: int, visitor_token: str) -> Tail | None:
         # Tokens of the wrong shape never reach a query (nor the cache, so a hit needs no check).
@@ -102,7 +102,7 @@ class ConversationCache:
             )
             if conversation is None:
                 return None
-            newest = await queries.widget_tail(session, conversation, TAIL + 1)
+            newest = await queries.chat_tail(session, conversation, TAIL + 1)
         tail = Tail(conversation)
         if len(newest) > TAIL:
             tail.complete_after_us = newest.pop(0)[0]

@@ -6,8 +6,11 @@ through one of these:
 - SessionRows: a SQLAlchemy session on any database, inside whatever larger transaction
   the caller runs (creating a conversation, an agent's reply with files, ...).
 - SqliteRows: a bare sqlite3 transaction (db.Database.fast_write) for a visitor's message
-  on SQLite, the widget's hottest write. A SQLAlchemy session, its pool checkout and
+  on SQLite, the chat API's hottest write. A SQLAlchemy session, its pool checkout and
   statement execution cost ~700 µs there, against ~60 µs of SQLite work.
+
+Both run the same Core statements, defined once below: SqliteRows runs their SQLite
+compilation, made once at import, so a statement can't drift between the two paths.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import ClauseElement
 
 from frontdesk.conversations import queries
 from frontdesk.db import SqliteTransaction, queue_event
@@ -106,6 +111,7 @@ _FIND_MESSAGE = select(
 _INSERT_MESSAGE = insert(Message).returning(Message.id)
 _INSERT_ATTACHMENT = insert(Attachment).returning(Attachment.id)
 _INSERT_KEY = insert(IdempotencyKey)
+_FORGET_KEY = delete(IdempotencyKey).where(IdempotencyKey.id == bindparam("kid"))
 _TOUCH = (
     update(Conversation)
     .where(Conversation.id == bindparam("cid"))
@@ -166,7 +172,7 @@ class SessionRows:
         return None if row is None else (row[0], row[1], row[2])
 
     async def forget_idempotency_key(self, key_id: int) -> None:
-        await self.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == key_id))
+        await self.session.execute(_FORGET_KEY, {"kid": key_id})
 
     async def message(self, message_id: int) -> StoredMessage | None:
         row = (await self.session.execute(_FIND_MESSAGE, {"mid": message_id})).one_or_none()
@@ -184,18 +190,13 @@ class SessionRows:
         self, conversation_id: int, key: str, message_id: int, created_us: int
     ) -> None:
         connection = await self.session.connection()
-        values = {
-            "conversation_id": conversation_id,
-            "key": key,
-            "message_id": message_id,
-            "created_us": created_us,
-        }
-        await connection.execute(_INSERT_KEY, values)
+        await connection.execute(
+            _INSERT_KEY, _key_values(conversation_id, key, message_id, created_us)
+        )
 
     async def touch(self, conversation_id: int, ts: int, message_id: int, status: str) -> None:
         connection = await self.session.connection()
-        values = {"cid": conversation_id, "ts": ts, "mid": message_id, "status": status}
-        await connection.execute(_TOUCH, values)
+        await connection.execute(_TOUCH, _touch_values(conversation_id, ts, message_id, status))
 
     async def reopened(self, conversation_id: int) -> None:
         conversation = await lock_conversation(self.session, conversation_id)
@@ -205,12 +206,66 @@ class SessionRows:
         queue_event(self.session, event)
 
 
+def _key_values(conversation_id: int, key: str, message_id: int, created_us: int) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "key": key,
+        "message_id": message_id,
+        "created_us": created_us,
+    }
+
+
+def _touch_values(conversation_id: int, ts: int, message_id: int, status: str) -> dict[str, Any]:
+    return {"cid": conversation_id, "ts": ts, "mid": message_id, "status": status}
+
+
+# The SQLite dialect with named parameters, which sqlite3 takes as a dict: the same dicts
+# SessionRows passes. No type processing is needed on the way in (sqlite3 stores bool as
+# 0/1 itself); on the way out only `private` needs it, done in SqliteRows.message.
+_SQLITE = sqlite.dialect(paramstyle="named")
+
+
+def _sqlite_sql(statement: ClauseElement, *column_keys: str) -> str:
+    """`statement` as SQLite runs it; an INSERT names the columns it is given values for."""
+    compiled = statement.compile(dialect=_SQLITE, column_keys=list(column_keys) or None)
+    return str(compiled.string)
+
+
+_MESSAGE_COLUMNS = (
+    "conversation_id",
+    "direction",
+    "body",
+    "author",
+    "agent_id",
+    "private",
+    "created_us",
+)
+_ATTACHMENT_COLUMNS = (
+    "message_id",
+    "filename",
+    "content_type",
+    "size",
+    "sha256",
+    "storage_key",
+    "created_us",
+)
+_SQLITE_LOCK = _sqlite_sql(_LOCK)
+_SQLITE_FIND_KEY = _sqlite_sql(_FIND_KEY)
+_SQLITE_FORGET_KEY = _sqlite_sql(_FORGET_KEY)
+_SQLITE_FIND_MESSAGE = _sqlite_sql(_FIND_MESSAGE)
+# RETURNING: SQLite has had it since 3.35 (2021), as the dialect knows.
+_SQLITE_INSERT_MESSAGE = _sqlite_sql(_INSERT_MESSAGE, *_MESSAGE_COLUMNS)
+_SQLITE_INSERT_ATTACHMENT = _sqlite_sql(_INSERT_ATTACHMENT, *_ATTACHMENT_COLUMNS)
+_SQLITE_INSERT_KEY = _sqlite_sql(_INSERT_KEY, "conversation_id", "key", "message_id", "created_us")
+_SQLITE_TOUCH = _sqlite_sql(_TOUCH)
+
+
 class SqliteRows:
-    """The same statements as plain SQL on a sqlite3 connection inside BEGIN IMMEDIATE.
+    """The same statements, compiled for SQLite, on a sqlite3 connection in BEGIN IMMEDIATE.
 
     That transaction holds the database's write lock, so reading the conversation row is
     locking it. SQLite answers these from the page cache in microseconds, so they run
-    inline on the event loop, as the inline engines do (see sqlite_inline.py).
+    inline on the event loop, as the inline engines do (see db/sqlite_inline.py).
     """
 
     def __init__(self, transaction: SqliteTransaction) -> None:
@@ -218,70 +273,44 @@ class SqliteRows:
         self.events = transaction.events
 
     async def lock(self, conversation_id: int) -> Locked | None:
-        row = self.connection.execute(
-            "SELECT c.account_id, c.visitor_token, c.status, c.last_message_us, t.name "
-            "FROM conversations AS c JOIN contacts AS t ON t.id = c.contact_id WHERE c.id = ?",
-            (conversation_id,),
-        ).fetchone()
+        row = self.connection.execute(_SQLITE_LOCK, {"cid": conversation_id}).fetchone()
         return None if row is None else Locked(*row)
 
     async def idempotency_key(self, conversation_id: int, key: str) -> tuple[int, int, int] | None:
-        row = self.connection.execute(
-            "SELECT id, message_id, created_us FROM idempotency_keys "
-            "WHERE conversation_id = ? AND key = ?",
-            (conversation_id, key),
-        ).fetchone()
+        found = self.connection.execute(_SQLITE_FIND_KEY, {"cid": conversation_id, "key": key})
+        row = found.fetchone()
         return None if row is None else (row[0], row[1], row[2])
 
     async def forget_idempotency_key(self, key_id: int) -> None:
-        self.connection.execute("DELETE FROM idempotency_keys WHERE id = ?", (key_id,))
+        self.connection.execute(_SQLITE_FORGET_KEY, {"kid": key_id})
 
     async def message(self, message_id: int) -> StoredMessage | None:
-        row = self.connection.execute(
-            "SELECT id, conversation_id, direction, body, author, agent_id, private, created_us "
-            "FROM messages WHERE id = ?",
-            (message_id,),
-        ).fetchone()
+        row = self.connection.execute(_SQLITE_FIND_MESSAGE, {"mid": message_id}).fetchone()
         if row is None:
             return None
         id_, conversation_id, direction, body, author, agent_id, private, created_us = row
+        # SQLite stores booleans as 0 and 1; the session path's Boolean type converts them.
         return StoredMessage(
             id_, conversation_id, direction, body, author, agent_id, bool(private), created_us
         )
 
     async def insert_message(self, values: dict[str, Any]) -> int:
-        cursor = self.connection.execute(
-            "INSERT INTO messages (conversation_id, direction, body, author, agent_id, private, "
-            "created_us) VALUES (:conversation_id, :direction, :body, :author, :agent_id, "
-            ":private, :created_us)",
-            values,
-        )
-        return int(cursor.lastrowid or 0)
+        row = self.connection.execute(_SQLITE_INSERT_MESSAGE, values).fetchone()
+        return int(row[0])
 
     async def insert_attachment(self, values: dict[str, Any]) -> int:
-        cursor = self.connection.execute(
-            "INSERT INTO attachments (message_id, filename, content_type, size, sha256, "
-            "storage_key, created_us) VALUES (:message_id, :filename, :content_type, :size, "
-            ":sha256, :storage_key, :created_us)",
-            values,
-        )
-        return int(cursor.lastrowid or 0)
+        row = self.connection.execute(_SQLITE_INSERT_ATTACHMENT, values).fetchone()
+        return int(row[0])
 
     async def insert_idempotency_key(
         self, conversation_id: int, key: str, message_id: int, created_us: int
     ) -> None:
-        self.connection.execute(
-            "INSERT INTO idempotency_keys (conversation_id, key, message_id, created_us) "
-            "VALUES (?, ?, ?, ?)",
-            (conversation_id, key, message_id, created_us),
-        )
+        values = _key_values(conversation_id, key, message_id, created_us)
+        self.connection.execute(_SQLITE_INSERT_KEY, values)
 
     async def touch(self, conversation_id: int, ts: int, message_id: int, status: str) -> None:
-        self.connection.execute(
-            "UPDATE conversations SET last_message_us = ?, last_activity_us = ?, updated_us = ?, "
-            "last_message_id = ?, status = ? WHERE id = ?",
-            (ts, ts, ts, message_id, status, conversation_id),
-        )
+        values = _touch_values(conversation_id, ts, message_id, status)
+        self.connection.execute(_SQLITE_TOUCH, values)
 
     async def reopened(self, conversation_id: int) -> None:
         # The conversation's event carries its whole view, built by the ORM's queries; a

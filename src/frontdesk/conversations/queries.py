@@ -1,4 +1,4 @@
-"""Reads: what the widget polls and what the inbox lists."""
+"""Reads: what the chat API polls and what the inbox lists."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.conversations.serialize import agent_conversation, agent_message, widget_message
+from frontdesk.conversations.serialize import agent_conversation, agent_message, chat_message
 from frontdesk.models import Agent, Attachment, Contact, Conversation, Message
 
 
@@ -39,7 +39,7 @@ async def conversation_for_visitor(
     )
 
 
-async def widget_messages(
+async def chat_messages(
     session: AsyncSession, conversation: Conversation, since_us: int | None
 ) -> list[dict[str, Any]]:
     """Public messages after `since_us` (strictly), oldest first; private notes never."""
@@ -50,7 +50,7 @@ async def widget_messages(
         query = query.where(Message.created_us > since_us)
     messages = list(await session.scalars(query.order_by(Message.created_us)))
     files = await attachments_by_message(session, [m.id for m in messages])
-    return [widget_message(m, conversation.visitor_token, files.get(m.id, ())) for m in messages]
+    return [chat_message(m, conversation.visitor_token, files.get(m.id, ())) for m in messages]
 
 
 async def agent_messages(
@@ -192,7 +192,7 @@ async def account_messages_since(
     ]
 
 
-async def widget_tail(
+async def chat_tail(
     session: AsyncSession, conversation: Conversation, limit: int
 ) -> list[tuple[int, dict[str, Any]]]:
     """The newest `limit` public messages with their timestamps, oldest first."""
@@ -205,6 +205,6 @@ async def widget_tail(
     messages = list(await session.scalars(query))[::-1]
     files = await attachments_by_message(session, [m.id for m in messages])
     return [
-        (m.created_us, widget_message(m, conversation.visitor_token, files.get(m.id, ())))
+        (m.created_us, chat_message(m, conversation.visitor_token, files.get(m.id, ())))
         for m in messages
     ]

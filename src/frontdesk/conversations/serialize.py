@@ -19,7 +19,7 @@ def _attachment(item: Attachment, base: str) -> dict[str, Any]:
     }
 
 
-def widget_message(
+def chat_message(
     message: Message | StoredMessage, visitor_token: str, attachments: Sequence[Attachment] = ()
 ) -> dict[str, Any]:
     """A message as the visitor sees it (section 1 of the contract)."""

@@ -11,6 +11,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.conversations import queries
+from frontdesk.conversations.limits import CONVERSATION_NOT_FOUND
 from frontdesk.conversations.message_rows import (
     MessageRows,
     NeedsSession,
@@ -19,34 +21,26 @@ from frontdesk.conversations.message_rows import (
     lock_conversation,
     queue_conversation_event,
 )
-from frontdesk.conversations.serialize import agent_message, widget_message
+from frontdesk.conversations.serialize import agent_message, chat_message
 from frontdesk.db import Database
 from frontdesk.errors import AppError
 from frontdesk.events.bus import Event
 from frontdesk.kit.clock import now_us
+from frontdesk.kit.ids import parse_id
 from frontdesk.kit.tokens import new_token
 from frontdesk.models import (
     Account,
+    Agent,
     Attachment,
     Contact,
     Conversation,
     IdempotencyKey,
+    NewAttachment,
     StoredMessage,
 )
 
 IDEMPOTENCY_WINDOW_US = 24 * 3600 * 1_000_000
 CONVERSATION_EXISTS = "A conversation with this visitor token already exists"
-
-
-@dataclass(frozen=True, slots=True)
-class NewAttachment:
-    """A file already in the store, to be attached to the message being posted."""
-
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-    storage_key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +74,13 @@ async def post_message(
     `author` None means the conversation's contact (a visitor's own message).
 
     `rows` runs the statements (message_rows.py): a session's, or a bare SQLite
-    transaction's for the widget's own messages (post_visitor_message).
+    transaction's for visitors' own messages (chat API) (post_visitor_message).
     """
     if isinstance(rows, AsyncSession):
         rows = SessionRows(rows)
     locked = await rows.lock(conversation_id)
     if locked is None:
-        raise AppError(404, "Conversation not found")
+        raise AppError(404, CONVERSATION_NOT_FOUND)
     now = now_us()
     if idempotency_key is not None:
         replay = await _replay(rows, conversation_id, idempotency_key, now)
@@ -124,7 +118,7 @@ async def post_message(
                 "conversation_id": conversation_id,
                 "message": agent_message(message, conversation_id, stored),
             },
-            public=None if private else widget_message(message, locked.visitor_token, stored),
+            public=None if private else chat_message(message, locked.visitor_token, stored),
             prev_ts_us=locked.last_message_us,
         )
     )
@@ -251,3 +245,87 @@ async def create_conversation(
             session, conversation_id, direction="outbound", body=auto_reply, author=account.bot_name
         )
     return conversation, auto_reply or None
+
+
+async def own_conversation(
+    session: AsyncSession, agent: Agent, conversation_id: str
+) -> Conversation:
+    """The agent's account's conversation, or 404 (another account's ids look unknown)."""
+    parsed = parse_id(conversation_id)
+    conversation = await session.get(Conversation, parsed) if parsed else None
+    if conversation is None or conversation.account_id != agent.account_id:
+        raise AppError(404, CONVERSATION_NOT_FOUND)
+    return conversation
+
+
+async def conversation_with_messages(
+    session: AsyncSession, agent: Agent, conversation_id: str
+) -> dict[str, Any]:
+    """One of the agent's conversations as the agent API shows it, every message included."""
+    conversation = await own_conversation(session, agent, conversation_id)
+    view = await queries.conversation_view(session, conversation)
+    view["messages"] = await queries.agent_messages(session, conversation.id)
+    return view
+
+
+async def post_agent_message(
+    session: AsyncSession,
+    agent: Agent,
+    conversation_id: str,
+    *,
+    body: str,
+    private: bool,
+    attachments: Sequence[NewAttachment] = (),
+) -> dict[str, Any]:
+    """An agent's reply or private note (with any files) as the agent API shows it."""
+    conversation = await own_conversation(session, agent, conversation_id)
+    posted = await post_message(
+        session,
+        conversation.id,
+        direction="outbound",
+        body=body,
+        author=agent.name,
+        agent_id=agent.id,
+        private=private,
+        attachments=attachments,
+    )
+    return agent_message(posted.message, conversation.id, posted.attachments)
+
+
+UNSET: Any = object()
+
+
+async def update_conversation(
+    session: AsyncSession,
+    agent: Agent,
+    conversation_id: str,
+    *,
+    status: str | None = None,
+    assignee_id: int | None = UNSET,
+) -> dict[str, Any]:
+    """Close, reopen or (un)assign; the view after. `assignee_id` UNSET leaves it as it is.
+
+    Under the conversation's row lock; a change gets an `updated_us` strictly after the
+    last one, like messages, so event ids keep increasing.
+    """
+    found = await own_conversation(session, agent, conversation_id)
+    conversation = await lock_conversation(session, found.id)
+    changed = False
+    if status is not None and status != conversation.status:
+        conversation.status = status
+        changed = True
+    if assignee_id is not UNSET and assignee_id != conversation.assignee_id:
+        if assignee_id is not None:
+            assignee = await session.scalar(
+                select(Agent).where(Agent.id == assignee_id, Agent.account_id == agent.account_id)
+            )
+            if assignee is None:
+                # Like every id of another account: not found, whatever it is.
+                raise AppError(404, "Agent not found")
+        conversation.assignee_id = assignee_id
+        changed = True
+    if changed:
+        conversation.updated_us = max(now_us(), conversation.updated_us + 1)
+        await session.flush()
+        await queue_conversation_event(session, conversation, "conversation.updated")
+    return await queries.conversation_view(session, conversation)

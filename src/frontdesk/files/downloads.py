@@ -4,6 +4,7 @@ conditional requests, and the bytes themselves, zero-copy where the server can.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -16,11 +17,14 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from frontdesk.errors import error_body
+from frontdesk.errors import AppError, error_body
 from frontdesk.files.metadata import inline_allowed
-from frontdesk.files.store import StoredBlob
+from frontdesk.files.store import FileMissing, FileStore, StoredBlob
 from frontdesk.models import Attachment
 
+log = logging.getLogger("frontdesk.files")
+
+FILE_NOT_FOUND = "File not found"
 INVALID_DISPOSITION = "Invalid disposition"
 RANGE_NOT_SATISFIABLE = "Range not satisfiable"
 DISPOSITIONS = ("inline", "attachment")
@@ -222,3 +226,30 @@ class FileDownload(Response):
                         {"type": "http.response.body", "body": chunk, "more_body": sent < end}
                     )
             group.cancel_scope.cancel()
+
+
+def asked_disposition(asked: str | None) -> str | None:
+    """The `disposition` query parameter, checked; None when not given."""
+    if asked is not None and asked not in DISPOSITIONS:
+        raise AppError(422, INVALID_DISPOSITION)
+    return asked
+
+
+async def download(
+    store: FileStore,
+    attachment: Attachment | None,
+    asked: str | None,
+    headers: Mapping[str, str] | None = None,
+) -> FileDownload:
+    """The answer for an attachment the caller may see (None: not found, for them)."""
+    if attachment is None:
+        raise AppError(404, FILE_NOT_FOUND)
+    try:
+        blob = await store.open(attachment.storage_key)
+    except FileMissing:
+        # A row without its bytes is our fault, not the caller's; say so in the log only.
+        log.error("attachment %d has no stored bytes", attachment.id)
+        raise AppError(404, FILE_NOT_FOUND) from None
+    return FileDownload(
+        blob, attachment, chosen_disposition(asked, attachment.content_type), headers=headers
+    )

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 import anyio
 from starlette.requests import ClientDisconnect, Request
 
-from frontdesk.conversations.service import NewAttachment
 from frontdesk.errors import MALFORMED, TOO_LARGE, AppError
 from frontdesk.files.metadata import HEAD_BYTES, display_filename, recorded_content_type
 from frontdesk.files.multipart import MultipartReader, Part
 from frontdesk.files.store import FileStore, StoredFile, file_store
 from frontdesk.kit.request_body import MAX_BODY_BYTES
+from frontdesk.models import NewAttachment
 from frontdesk.runtime import runtime
 
 log = logging.getLogger("frontdesk.files")

@@ -12,9 +12,9 @@ from frontdesk.config import IPNetwork
 class ClientAddresses:
     """Resolves client addresses against one list of trusted proxies.
 
-    Every widget request asks, and visitors repeat, so what each address text is (its
+    Every chat request asks, and visitors repeat, so what each address text is (its
     canonical form, and whether it is a trusted proxy) is remembered: parsing an address
-    and testing it against the networks was a tenth of a cached widget request.
+    and testing it against the networks was a tenth of a cached chat request.
     """
 
     def __init__(self, networks: Sequence[IPNetwork]) -> None:

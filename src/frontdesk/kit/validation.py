@@ -1,4 +1,4 @@
-"""Syntax checks shared by the widget and the agent API."""
+"""Syntax checks shared by the chat API and the agent API."""
 
 from __future__ import annotations
 

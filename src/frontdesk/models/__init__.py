@@ -5,7 +5,13 @@ from frontdesk.models.agent import Agent, AgentToken
 from frontdesk.models.base import Base
 from frontdesk.models.contact import Contact
 from frontdesk.models.conversation import Conversation
-from frontdesk.models.message import Attachment, IdempotencyKey, Message, StoredMessage
+from frontdesk.models.message import (
+    Attachment,
+    IdempotencyKey,
+    Message,
+    NewAttachment,
+    StoredMessage,
+)
 
 __all__ = [
     "Account",
@@ -17,5 +23,6 @@ __all__ = [
     "Conversation",
     "IdempotencyKey",
     "Message",
+    "NewAttachment",
     "StoredMessage",
 ]

@@ -38,7 +38,7 @@ class Account(Base):
     created_us: Mapped[int] = mapped_column(Micros)
 
     def rate_limit(self, endpoint: str) -> int:
-        """One endpoint's limit (the gate asks on every widget request)."""
+        """One endpoint's limit (the gate asks on every chat request)."""
         override = (self.rate_limits or {}).get(endpoint)
         return DEFAULT_RATE_LIMITS[endpoint] if override is None else int(override)
 

@@ -45,6 +45,17 @@ class StoredMessage:
     created_us: int
 
 
+@dataclass(frozen=True, slots=True)
+class NewAttachment:
+    """A file already in the store, to be attached to the message being posted."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    storage_key: str
+
+
 class Attachment(Base):
     __tablename__ = "attachments"
 

@@ -23,7 +23,7 @@ class RequestStats(Collector):
     """Requests by route and status, and time to first byte by route, as plain numbers.
 
     Every request is recorded, so this is kept out of prometheus_client's Counter and
-    Histogram: their per-call label lookup and locks were a tenth of a cached widget
+    Histogram: their per-call label lookup and locks were a tenth of a cached chat
     request. Recording and scraping both run on the event loop, so plain dicts suffice;
     the families are built at scrape time.
     """
@@ -92,7 +92,7 @@ class Metrics:
 class MetricsMiddleware:
     """Counts and logs every HTTP request by its route template.
 
-    Not by its raw path: widget paths hold visitor_tokens, which are secrets and must not
+    Not by its raw path: chat API paths hold visitor_tokens, which are secrets and must not
     reach logs (uvicorn's own access log is switched off for that reason).
     """
 

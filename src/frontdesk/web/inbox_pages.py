@@ -19,8 +19,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from frontdesk.agents.auth import CSRF_HEADER, SESSION_COOKIE, csrf_token
-from frontdesk.agents.routes import agent_json, password_login
-from frontdesk.agents.service import SESSION_DAYS, agent_by_token, issue_token, revoke_token
+from frontdesk.agents.login import password_login
+from frontdesk.agents.serialize import agent_json
+from frontdesk.agents.service import SESSION_DAYS, revoke_token, session_agent, start_session
 from frontdesk.errors import NOT_FOUND, AppError
 from frontdesk.kit.request_body import read_fields
 from frontdesk.models import Account, Agent
@@ -105,12 +106,8 @@ async def _session_agent(request: Request) -> tuple[Agent, Account, str] | None:
     if not token:
         return None
     async with runtime(request).db.read() as session:
-        agent = await agent_by_token(session, token, kind="session")
-        if agent is None:
-            return None
-        account = await session.get(Account, agent.account_id)
-        assert account is not None  # agents are deleted with their account
-        return agent, account, token
+        found = await session_agent(session, token)
+    return None if found is None else (*found, token)
 
 
 def _sign_in_page(
@@ -171,10 +168,8 @@ async def login(request: Request) -> Response:
             headers=exc.headers,
         )
     async with runtime(request).db.write() as session:
-        if previous := request.cookies.get(SESSION_COOKIE):
-            # Signing in again (perhaps as someone else) ends the session this browser had.
-            await revoke_token(session, previous)
-        token = await issue_token(session, agent.id, "session")
+        # Signing in again (perhaps as someone else) ends the session this browser had.
+        token = await start_session(session, agent.id, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/inbox", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

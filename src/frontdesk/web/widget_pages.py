@@ -10,11 +10,10 @@ from importlib import resources
 
 import jinja2
 from fastapi import APIRouter
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from frontdesk.models import Account
+from frontdesk.accounts.service import first_account
 from frontdesk.runtime import runtime
 
 router = APIRouter(include_in_schema=False)
@@ -75,7 +74,7 @@ async def widget_js(request: Request) -> Response:
 async def demo(request: Request) -> HTMLResponse:
     """A page with the widget on it, for the first account (the one with the lowest id)."""
     async with runtime(request).db.read() as session:
-        account = await session.scalar(select(Account).order_by(Account.id).limit(1))
+        account = await first_account(session)
     base_url = str(request.base_url)
     html = _templates.get_template("demo.html").render(
         account_name=account.name if account else None,

@@ -1,4 +1,4 @@
-"""CORS for the widget API: any site may call it; the origin allow-list is checked per account.
+"""CORS for the chat API: any site may call it; the origin allow-list is checked per account.
 
 Preflights are answered here, before routing or authentication, because a browser can't
 attach the site key to them.
@@ -22,7 +22,7 @@ _VARY = (b"vary", b"Origin")
 
 
 def response_headers(origin: str | None) -> list[tuple[bytes, bytes]]:
-    """The CORS headers of an actual (not preflight) widget API response."""
+    """The CORS headers of an actual (not preflight) chat API response."""
     return [(b"access-control-allow-origin", (origin or "*").encode("latin-1")), _EXPOSE, _VARY]
 
 

@@ -1,7 +1,8 @@
-"""Event streams: the agent's account-wide stream and the visitor's conversation stream.
+"""The event streams' contents: a visitor's conversation, and an agent's whole account.
 
 Both subscribe before reading the database, so nothing committed in between is lost;
-what the backlog already sent is not sent again.
+what the backlog already sent is not sent again. The routes (chat/routes.py,
+conversations/event_routes.py) wrap these in a Server-Sent Events response.
 """
 
 from __future__ import annotations
@@ -10,51 +11,17 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import anyio
-from fastapi import APIRouter
-from starlette.requests import Request
-from starlette.responses import StreamingResponse
 
-from frontdesk.accounts.site_key import chat_guard
-from frontdesk.agents.auth import CurrentAgent
 from frontdesk.conversations import queries
-from frontdesk.conversations.chat_routes import visitor_conversation
 from frontdesk.events.bus import RESYNC, SHUTDOWN, Subscription
-from frontdesk.events.sse import HEARTBEAT, PREAMBLE, event_stream, frame, resume_point
+from frontdesk.events.sse import HEARTBEAT, PREAMBLE, frame
 from frontdesk.kit.clock import format_us, parse_iso
 from frontdesk.models import Conversation
-from frontdesk.runtime import Runtime, runtime
-
-router = APIRouter()
+from frontdesk.runtime import Runtime
 
 # The most a resuming agent stream replays; beyond that a client should re-read the API.
 AGENT_BACKLOG_LIMIT = 5000
 AGENT_EVENTS = ("conversation.created", "conversation.updated", "message.created")
-
-
-@router.get(
-    "/api/v1/chat/conversations/{visitor_token}/events",
-    tags=["chat widget"],
-    summary="Server-Sent Events: new messages of this conversation",
-    response_class=StreamingResponse,
-)
-async def widget_events(request: Request, visitor_token: str) -> StreamingResponse:
-    account = await chat_guard(request, "get_messages", visitor_token)
-    since = resume_point(request.headers, request.query_params)
-    rt = runtime(request)
-    conversation = await visitor_conversation(rt, account, visitor_token)
-
-    async def body() -> AsyncIterator[bytes]:
-        gauge = rt.metrics.open_streams.labels("widget")
-        gauge.inc()
-        try:
-            async with rt.bus.subscribe(account.id, conversation.id) as subscription:
-                stream = _VisitorStream(rt, conversation, subscription)
-                async for chunk in stream.run(since):
-                    yield chunk
-        finally:
-            gauge.dec()
-
-    return event_stream(body(), getattr(request.state, "extra_headers", None))
 
 
 def _uncancellable() -> anyio.CancelScope:
@@ -64,6 +31,22 @@ def _uncancellable() -> anyio.CancelScope:
     (asyncpg); the stream ends at its next await instead.
     """
     return anyio.CancelScope(shield=True)
+
+
+async def visitor_stream(
+    rt: Runtime, account_id: int, conversation: Conversation, since: int | None
+) -> AsyncIterator[bytes]:
+    """The chat API's stream of one conversation, counted in the open-streams gauge."""
+    # "widget" is the gauge's label on the wire (/metrics); kept as it was.
+    gauge = rt.metrics.open_streams.labels("widget")
+    gauge.inc()
+    try:
+        async with rt.bus.subscribe(account_id, conversation.id) as subscription:
+            stream = _VisitorStream(rt, conversation, subscription)
+            async for chunk in stream.run(since):
+                yield chunk
+    finally:
+        gauge.dec()
 
 
 class _VisitorStream:
@@ -84,7 +67,7 @@ class _VisitorStream:
     async def _catch_up(self, watermark: int) -> tuple[list[bytes], int]:
         with _uncancellable():
             async with self.rt.db.read() as session:
-                fresh = await queries.widget_messages(session, self.conversation, watermark)
+                fresh = await queries.chat_messages(session, self.conversation, watermark)
         frames = []
         for message in fresh:
             frames.append(frame("message", message, message["timestamp"]))
@@ -127,19 +110,8 @@ class _VisitorStream:
                     behind = True
 
 
-@router.get(
-    "/api/v1/agent/events",
-    tags=["agent"],
-    summary="Server-Sent Events: the account's conversations and messages",
-    response_class=StreamingResponse,
-)
-async def agent_events(request: Request, agent: CurrentAgent) -> StreamingResponse:
-    since = resume_point(request.headers, request.query_params)
-    rt = runtime(request)
-    return event_stream(_agent_stream(rt, agent.account_id, since))
-
-
-async def _agent_stream(rt: Runtime, account_id: int, since: int | None) -> AsyncIterator[bytes]:
+async def agent_stream(rt: Runtime, account_id: int, since: int | None) -> AsyncIterator[bytes]:
+    """The account's conversations and messages, from `since` (a resume) or from now."""
     gauge = rt.metrics.open_streams.labels("agent")
     gauge.inc()
     try:

@@ -1,4 +1,4 @@
-"""Engines and transactions.
+"""Engines and transactions: the Database every request, job and command goes through.
 
 SQLite gets three engines. Reads begin a deferred transaction (WAL lets them run beside a
 writer); writes begin IMMEDIATE, so writers queue on the database lock up front instead of
@@ -28,10 +28,13 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from frontdesk.events.bus import Event
-from frontdesk.sqlite_inline import PRAGMAS, Checkpointer, connect_inline, inline_creator
+from frontdesk.db.checkpointer import Checkpointer
+from frontdesk.db.sqlite_inline import PRAGMAS, connect_inline, inline_creator
 
-Publisher = Callable[[list[Event]], Awaitable[None]]
+# What a transaction queues, published once it has committed. The database layer only
+# carries them: what an event is belongs to the event bus (frontdesk.events), which sets
+# `Database.publish`, so nothing here depends on a feature package.
+Publisher = Callable[[list[Any]], Awaitable[None]]
 
 
 def _sqlite_engine(url: str, begin: str, pool_size: int, inline: bool) -> AsyncEngine:
@@ -62,10 +65,10 @@ def _sqlite_engine(url: str, begin: str, pool_size: int, inline: bool) -> AsyncE
 class SqliteTransaction:
     connection: sqlite3.Connection
     # Published once the transaction has committed.
-    events: list[Event]
+    events: list[Any]
 
 
-async def _publish_nowhere(events: list[Event]) -> None:
+async def _publish_nowhere(events: list[Any]) -> None:
     return None
 
 
@@ -108,7 +111,7 @@ class Database:
     async def fast_write(self) -> AsyncIterator[SqliteTransaction]:
         """SQLite only: a bare BEGIN IMMEDIATE transaction, for post_message's SqliteRows.
 
-        Same lock, same publish-after-commit as `write`, without a session: the widget's
+        Same lock, same publish-after-commit as `write`, without a session: the chat API's
         messages take this path, where SQLAlchemy cost ten times what SQLite did.
         """
         assert self._write_lock is not None, "fast_write is for SQLite"
@@ -152,7 +155,7 @@ class Database:
             await self.checkpointer.stop()
 
 
-def queue_event(session: AsyncSession, event: Event, at: int | None = None) -> None:
+def queue_event(session: AsyncSession, event: object, at: int | None = None) -> None:
     """Publish `event` when (and only if) this session's transaction commits."""
-    events: list[Event] = session.info["events"]
+    events: list[object] = session.info["events"]
     events.insert(len(events) if at is None else at, event)

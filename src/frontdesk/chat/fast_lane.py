@@ -1,11 +1,11 @@
-"""The widget's hot routes (config, reading and sending messages), ahead of the framework.
+"""The chat API's hot routes (config, reading and sending messages), ahead of the framework.
 
 Every open widget polls or posts to these, so they skip FastAPI's middleware stack, route
 matching, dependency solving and Starlette's Request and Response objects. They run the
-same handlers as the documented routes (chat_routes.config, .messages, .send) on a
-WidgetRequest read straight from the ASGI scope, and do what the skipped layers would have
-done: the JSON error envelope, rate-limit and CORS headers, metrics. Everything else
-passes straight through to the app.
+same handlers as the documented routes (handlers.config, .messages, .send) on a
+ChatRequest read straight from the ASGI scope, and do what the skipped layers would have
+done: the error envelope and headers (errors.finish_error, as FastAPI's handlers use),
+rate-limit and CORS headers, metrics. Everything else passes straight through to the app.
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ import orjson
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from frontdesk.accounts.site_key import WidgetRequest
-from frontdesk.conversations import chat_routes
-from frontdesk.errors import AppError, error_body
-from frontdesk.kit import cors
+from frontdesk.chat import cors, handlers
+from frontdesk.chat.request import ChatRequest
+from frontdesk.errors import INTERNAL, AppError, finish_error
 from frontdesk.runtime import Runtime
 
 log = logging.getLogger("frontdesk")
@@ -34,24 +33,24 @@ MESSAGES_ROUTE = "/api/v1/chat/conversations/{visitor_token}/messages"
 JSON_TYPE = (b"content-type", b"application/json")
 
 
-class WidgetFastLane:
+class ChatFastLane:
     def __init__(self, app: ASGIApp, rt: Runtime) -> None:
         self.app = app
         self.rt = rt
 
     def _answer(
         self, scope: Scope, receive: Receive
-    ) -> tuple[Awaitable[tuple[int, Any]], str, WidgetRequest] | None:
+    ) -> tuple[Awaitable[tuple[int, Any]], str, ChatRequest] | None:
         """For a hot route: the handler's answer to await, the route template, the request."""
         method, path = scope["method"], scope["path"]
         if method == "GET" and path == CONFIG:
-            request = WidgetRequest(scope, receive)
-            return chat_routes.config(self.rt, request), CONFIG, request
+            request = ChatRequest(scope, receive)
+            return handlers.config(self.rt, request), CONFIG, request
         if path.startswith(CONVERSATIONS) and path.endswith(MESSAGES):
             token = path[len(CONVERSATIONS) : -len(MESSAGES)]
             if token and "/" not in token and method in ("GET", "POST"):
-                request = WidgetRequest(scope, receive)
-                handler = chat_routes.messages if method == "GET" else chat_routes.send
+                request = ChatRequest(scope, receive)
+                handler = handlers.messages if method == "GET" else handlers.send
                 return handler(self.rt, request, token), MESSAGES_ROUTE, request
         return None
 
@@ -70,14 +69,16 @@ class WidgetFastLane:
             if request.verdict is not None:
                 headers += request.verdict.raw_headers()
         except AppError as exc:
-            status, body = exc.status, error_body(exc.message)
-            extra = {**request.rate_headers(), **exc.headers}
-            headers += [(name.lower().encode(), value.encode()) for name, value in extra.items()]
+            error = finish_error(exc.status, exc.message, exc.headers, request.verdict)
+            status, body = error.status, error.body
+            headers += [
+                (name.lower().encode(), value.encode()) for name, value in error.headers.items()
+            ]
         except ClientDisconnect:
             return  # nobody is left to answer
         except Exception:
             log.exception("unhandled error on %s %s", method, route)
-            status, body = 500, error_body("Internal server error")
+            status, body = 500, finish_error(500, INTERNAL).body
         headers.append((b"content-length", b"%d" % len(body)))
         headers += cors.response_headers(request.header(b"origin"))
         await send({"type": "http.response.start", "status": status, "headers": headers})

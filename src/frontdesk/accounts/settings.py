@@ -1,0 +1,98 @@
+"""An account's widget settings: their wire form, and checking a change before making it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk.errors import AppError
+from frontdesk.kit.request_body import without_nul
+from frontdesk.kit.validation import COLOR, ORIGIN
+from frontdesk.models import Account
+from frontdesk.models.account import DEFAULT_RATE_LIMITS
+
+MAX_RATE = 1_000_000
+RATE_ERROR = "Rate limits must be whole numbers from 1 to 1000000"
+
+
+def settings_json(account: Account) -> dict[str, Any]:
+    return {
+        "name": account.name,
+        "site_key": account.site_key,
+        "greeting": account.greeting,
+        "auto_reply": account.auto_reply,
+        "bot_name": account.bot_name,
+        "title": account.display_title,
+        "color": account.color,
+        "allowed_origins": list(account.allowed_origins or []),
+        "rate_limits": account.effective_rate_limits(),
+    }
+
+
+def _text(value: Any, field: str, *, limit: int, required: bool) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise AppError(422, f"{field} must be text")
+    value = without_nul(value).strip()
+    if required and not value:
+        raise AppError(422, f"{field} is required")
+    if len(value) > limit:
+        raise AppError(422, f"{field} is too long (maximum {limit} characters)")
+    return value or None
+
+
+def _origins(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise AppError(422, "allowed_origins must be a list of origins")
+    origins: list[str] = []
+    for item in value:
+        origin = item.strip().rstrip("/").lower()
+        if not ORIGIN.match(origin):
+            raise AppError(422, f"Invalid origin: {item[:100]}")
+        if origin not in origins:
+            origins.append(origin)
+    return origins
+
+
+def _rate_limits(value: Any, current: dict[str, Any]) -> dict[str, int]:
+    if not isinstance(value, dict):
+        raise AppError(422, RATE_ERROR)
+    merged = {k: int(v) for k, v in current.items()}
+    for name, amount in value.items():
+        if name not in DEFAULT_RATE_LIMITS:
+            raise AppError(422, f"Unknown rate limit: {str(name)[:100]}")
+        # bool is an int subclass in Python; `true` is not a number of requests.
+        if isinstance(amount, bool) or not isinstance(amount, int) or not 1 <= amount <= MAX_RATE:
+            raise AppError(422, RATE_ERROR)
+        merged[name] = amount
+    return merged
+
+
+def apply_changes(account: Account, fields: dict[str, Any]) -> None:
+    """Validate every field first, then change: a bad field leaves all settings as they were."""
+    changes: dict[str, Any] = {}
+    for field, value in fields.items():
+        if field == "name":
+            changes["name"] = _text(value, "Name", limit=255, required=True)
+        elif field == "greeting":
+            changes["greeting"] = _text(value, "Greeting", limit=1000, required=False) or ""
+        elif field == "auto_reply":
+            changes["auto_reply"] = _text(value, "Auto-reply", limit=10_000, required=False)
+        elif field == "bot_name":
+            changes["bot_name"] = _text(value, "Bot name", limit=255, required=True)
+        elif field == "title":
+            changes["title"] = _text(value, "Title", limit=255, required=False)
+        elif field == "color":
+            if not isinstance(value, str) or not COLOR.match(value.strip()):
+                raise AppError(422, "Color must be #rrggbb")
+            changes["color"] = value.strip().lower()
+        elif field == "allowed_origins":
+            changes["allowed_origins"] = _origins(value)
+        elif field == "rate_limits":
+            changes["rate_limits"] = _rate_limits(value, account.rate_limits or {})
+        elif field == "site_key":
+            raise AppError(422, "Rotate the site key with POST /api/v1/agent/settings/site-key")
+        else:
+            raise AppError(422, f"Unknown setting: {str(field)[:100]}")
+    for field, value in changes.items():
+        setattr(account, field, value)

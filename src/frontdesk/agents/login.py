@@ -1,0 +1,45 @@
+"""Sign-in with email and password, throttled: shared by the agent API and the inbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from frontdesk.agents.service import agent_by_password
+from frontdesk.errors import AppError
+from frontdesk.kit.request_body import read_fields
+from frontdesk.models import Agent
+from frontdesk.runtime import runtime
+
+# Sign-in attempts per minute: per address and email, and per address over all emails.
+LOGIN_PER_EMAIL = 10
+LOGIN_PER_ADDRESS = 60
+
+
+async def throttle_login(request: Request, email: str) -> None:
+    rt = runtime(request)
+    peer = request.client.host if request.client else None
+    address = rt.client_address(peer, request.headers.get("x-forwarded-for"))
+    for limit, key in (
+        (LOGIN_PER_EMAIL, f"login/{address}/{email.lower()}"),
+        (LOGIN_PER_ADDRESS, f"login/{address}"),
+    ):
+        verdict = await rt.limiter.hit(limit, key)
+        if not verdict.allowed:
+            # The verdict's headers ride on the error itself: no chat request carries one.
+            raise AppError(429, "Too many sign-in attempts; try again later", verdict.headers())
+
+
+async def password_login(request: Request) -> tuple[Agent, dict[str, Any]]:
+    """Check email and password (throttled); the agent and the fields the body held."""
+    fields = await read_fields(request)
+    email, password = fields.get("email"), fields.get("password")
+    if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
+        raise AppError(422, "Email and password are required")
+    await throttle_login(request, email)
+    async with runtime(request).db.read() as session:
+        agent = await agent_by_password(session, email, password)
+    if agent is None:
+        raise AppError(401, "Invalid email or password")
+    return agent, fields

@@ -1,0 +1,100 @@
+"""The chat API's hot answers: config, reading and sending messages.
+
+Called by the fast lane (fast_lane.py) for the running app and by the FastAPI routes
+(routes.py) that /openapi.json documents, so both answer alike. Each returns the status
+and the content; the caller encodes it and adds the verdict's headers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk.chat.gate import gate
+from frontdesk.chat.request import ChatRequest
+from frontdesk.conversations.limits import CONVERSATION_NOT_FOUND, MAX_MESSAGE, MESSAGE_TOO_LONG
+from frontdesk.conversations.service import find_replay, post_visitor_message
+from frontdesk.errors import AppError
+from frontdesk.kit.clock import format_us, parse_iso
+from frontdesk.kit.request_body import read_fields_asgi, text_field
+from frontdesk.models import Account, Conversation, StoredMessage
+from frontdesk.runtime import Runtime
+
+
+def idempotency_key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not 1 <= len(value) <= 128 or not all(33 <= ord(c) <= 126 or c == " " for c in value):
+        raise AppError(422, "Invalid Idempotency-Key")
+    return value
+
+
+async def visitor_conversation(rt: Runtime, account: Account, visitor_token: str) -> Conversation:
+    conversation = await rt.conversations.conversation(account.id, visitor_token)
+    if conversation is None:
+        raise AppError(404, CONVERSATION_NOT_FOUND)
+    return conversation
+
+
+def sent_body(message: StoredMessage) -> dict[str, Any]:
+    return {"status": "ok", "id": message.id, "timestamp": format_us(message.created_us)}
+
+
+async def config(rt: Runtime, request: ChatRequest) -> tuple[int, Any]:
+    account = await gate(rt, request, "config")
+    return 200, {
+        "greeting": account.greeting,
+        "title": account.display_title,
+        "color": account.color,
+    }
+
+
+async def messages(rt: Runtime, request: ChatRequest, visitor_token: str) -> tuple[int, Any]:
+    account = await gate(rt, request, "get_messages", visitor_token)
+    since = request.query("since")
+    since_us = None
+    if since is not None:
+        since_us = parse_iso(since)
+        if since_us is None:
+            raise AppError(422, "Invalid since timestamp")
+    # The cache refuses tokens of the wrong shape before any query (404, like unknown ones).
+    found = await rt.conversations.messages(account.id, visitor_token, since_us)
+    if found is None:
+        raise AppError(404, CONVERSATION_NOT_FOUND)
+    return 200, found
+
+
+async def send(rt: Runtime, request: ChatRequest, visitor_token: str) -> tuple[int, Any]:
+    account = await gate(rt, request, "send_message", visitor_token)
+    key = idempotency_key(request.header(b"idempotency-key"))
+    fields = await read_fields_asgi(
+        request.scope,
+        request.receive,
+        request.header(b"content-type"),
+        request.header(b"content-length"),
+    )
+    message = text_field(fields, "message")
+    problem = None
+    if message is None:
+        problem = "Message is required"
+    elif len(message) > MAX_MESSAGE:
+        problem = MESSAGE_TOO_LONG
+    if problem is not None or message is None:
+        # A replay answers as the first request did, "whatever its body" (contract).
+        if key is not None and (replayed := await _replayed(rt, account, visitor_token, key)):
+            return 201, replayed
+        raise AppError(422, problem or "Message is required")
+    conversation = await visitor_conversation(rt, account, visitor_token)
+    posted = await post_visitor_message(rt.db, conversation.id, message, key)
+    return 201, sent_body(posted.message)
+
+
+async def _replayed(
+    rt: Runtime, account: Account, visitor_token: str, key: str
+) -> dict[str, Any] | None:
+    """The answer to an earlier request with this Idempotency-Key, if there was one."""
+    conversation = await rt.conversations.conversation(account.id, visitor_token)
+    if conversation is None:
+        return None
+    async with rt.db.write() as session:
+        earlier = await find_replay(session, conversation.id, key)
+    return sent_body(earlier.message) if earlier else None
