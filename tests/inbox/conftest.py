@@ -88,15 +88,21 @@ def watch_errors(page: Page) -> list[str]:
     return errors
 
 
-@pytest.fixture
-def page(context: BrowserContext, frontdesk: LiveFrontdesk) -> Iterator[Page]:
-    """The admin's inbox, loaded; an uncaught script error or CSP violation fails the test."""
+def inbox_page(context: BrowserContext, frontdesk: LiveFrontdesk) -> Iterator[Page]:
+    """The admin's inbox, loaded in `context`; an uncaught script error or CSP violation
+    fails the test (for `page` fixtures: yields once)."""
     page = context.new_page()
     errors = watch_errors(page)
     page.goto(f"{frontdesk.base_url}/inbox")
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     yield page
     assert errors == []
+
+
+@pytest.fixture
+def page(context: BrowserContext, frontdesk: LiveFrontdesk) -> Iterator[Page]:
+    """The admin's inbox at desktop size."""
+    yield from inbox_page(context, frontdesk)
 
 
 class Visitor:

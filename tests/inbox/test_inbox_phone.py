@@ -17,7 +17,7 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.inbox.conftest import Visitor, screenshot, sign_in, watch_errors
+from tests.inbox.conftest import Visitor, inbox_page, screenshot, sign_in, watch_errors
 from tests.support.browser import LiveFrontdesk
 
 pytestmark = pytest.mark.browser
@@ -62,13 +62,8 @@ def phone(browser: Browser, admin_state: StorageState) -> Iterator[BrowserContex
 
 @pytest.fixture
 def page(phone: BrowserContext, frontdesk: LiveFrontdesk) -> Iterator[Page]:
-    """The admin's inbox on a 375 x 667 phone; a script error or CSP violation fails the test."""
-    page = phone.new_page()
-    errors = watch_errors(page)
-    page.goto(f"{frontdesk.base_url}/inbox")
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    yield page
-    assert errors == []
+    """The admin's inbox on a 375 x 667 phone."""
+    yield from inbox_page(phone, frontdesk)
 
 
 def assert_fits(page: Page) -> None:

@@ -53,8 +53,13 @@ class OutboxWorker:
         """`sole_worker`: no other process can be serving this database (SQLite's serving
         lock), so leases left by a process that was killed are released at once."""
         if sole_worker:
-            async with self.db.write() as session:
-                await jobs.release_leases(session)
+            try:
+                async with self.db.write() as session:
+                    await jobs.release_leases(session)
+            except Exception:
+                # The database is away: serve starts anyway (/readyz says so), and those
+                # jobs are claimed again when their leases expire.
+                log.warning("outbox: could not release leases at start", exc_info=True)
         self._task = asyncio.create_task(self._run(), name="frontdesk-outbox")
 
     async def stop(self) -> None:
