@@ -34,6 +34,7 @@ from frontdesk.ops import routes as ops_routes
 from frontdesk.ops.metrics import MetricsMiddleware
 from frontdesk.runtime import Runtime
 from frontdesk.web import inbox_pages, widget_pages
+from frontdesk.webhooks import routes as webhook_routes
 
 log = logging.getLogger("frontdesk")
 
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None, freeze_heap: bool = False) -> F
         settings_routes.router,
         conversation_file_routes.router,
         conversation_event_routes.router,
+        webhook_routes.router,
         widget_pages.router,
         inbox_pages.router,
     ):

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     # The address people use for the inbox. A sign-in form posted from it is accepted even
     # when a proxy in front rewrites the Host header (the login-CSRF check compares both).
     public_url: str = "http://127.0.0.1:8000"
+    # Webhooks may target private and loopback addresses (receivers inside the network).
+    webhook_allow_private: bool = False
+    # Seconds to wait after each failed delivery attempt; past the last, it has failed.
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
 
     @field_validator("redis_url", "database_url", "secret_key", mode="before")
     @classmethod
@@ -52,6 +56,18 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ConfigError(f"FRONTDESK_TRUSTED_PROXIES: {part!r} is not an address") from exc
         return tuple(networks)
+
+    @cached_property
+    def retry_schedule(self) -> tuple[float, ...]:
+        try:
+            delays = tuple(float(part) for part in self.webhook_retry_schedule.split(","))
+        except ValueError:
+            delays = ()
+        if not delays or any(not 0 <= delay < 10**7 for delay in delays):
+            raise ConfigError(
+                "FRONTDESK_WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds, e.g. 5,300,1800"
+            )
+        return delays
 
     def ensure_data_dir(self) -> Path:
         try:

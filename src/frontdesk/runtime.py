@@ -7,20 +7,30 @@ import logging
 import signal
 import threading
 from types import FrameType
+from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from frontdesk.accounts.cache import AccountCache
 from frontdesk.config import Settings
 from frontdesk.conversations.cache import ConversationCache
 from frontdesk.conversations.service import forget_idempotency_keys
-from frontdesk.db import Database
+from frontdesk.db import Database, SqliteTransaction
+from frontdesk.db.engines import AfterCommit
 from frontdesk.db.serving_lock import ServingLock
 from frontdesk.events.bus import SHUTDOWN, InProcessBus, RedisBus
 from frontdesk.files.store import FileStore, LocalFileStore
 from frontdesk.kit.client_address import ClientAddresses
+from frontdesk.kit.clock import now_us
 from frontdesk.ops.metrics import Metrics
+from frontdesk.outbox import jobs as outbox_jobs
+from frontdesk.outbox.jobs import ClaimedJob, Outcome
+from frontdesk.outbox.worker import OutboxWorker
 from frontdesk.ratelimits import RateLimiter
+from frontdesk.webhooks.fan_out import KIND as WEBHOOK_KIND
+from frontdesk.webhooks.fan_out import queue_deliveries
+from frontdesk.webhooks.sender import WebhookSender
 
 log = logging.getLogger("frontdesk")
 
@@ -50,6 +60,13 @@ class Runtime:
         self.bus.listeners += [self.accounts.on_event, self.conversations.on_event]
         self.metrics = Metrics()
         self.files: FileStore = LocalFileStore(settings.data_dir.resolve() / "files")
+        # Background work that leaves the process: written with its cause, done by the
+        # outbox worker (every instance runs one; jobs are leased to one at a time).
+        self.outbox = OutboxWorker(self.db, settings.retry_schedule)
+        self.webhooks = WebhookSender(self.db, settings.webhook_allow_private)
+        self.outbox.handlers[WEBHOOK_KIND] = self.webhooks
+        self.outbox.observers.append(self._count_attempt)
+        self.db.before_commit = self._before_commit
         self._housekeeping: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -61,12 +78,39 @@ class Runtime:
             # Half-written uploads a crash left behind are of no use to anyone.
             await asyncio.to_thread(self.files.sweep_temporary)
         self._end_streams_on_stop()
+        # With SQLite's serving lock held no other process works this database, so leases
+        # a killed process left are released at once instead of when they expire.
+        await self.outbox.start(sole_worker=self.serving_lock is not None)
         self._housekeeping = asyncio.create_task(self._keep_house(), name="frontdesk-housekeeping")
+
+    async def _before_commit(
+        self, transaction: AsyncSession | SqliteTransaction, events: list[Any]
+    ) -> AfterCommit | None:
+        """The outbox rows a transaction's events call for, written before it commits."""
+        queued = await queue_deliveries(transaction, events)
+        return self.outbox.wake if queued else None
+
+    def _count_attempt(self, job: ClaimedJob, outcome: Outcome, status: str) -> None:
+        self.metrics.outbox_attempts.labels(job.kind).inc()
+        if job.kind == WEBHOOK_KIND and status:
+            self.metrics.webhook_deliveries.labels(
+                "retrying" if status == "pending" else status
+            ).inc()
+
+    async def refresh_outbox_metrics(self) -> None:
+        """The outbox's backlog, read for /metrics when it is scraped."""
+        async with self.db.read() as session:
+            backlog = await outbox_jobs.backlog(session, WEBHOOK_KIND)
+        oldest = backlog.oldest_pending_us
+        age = 0.0 if oldest is None else max(0.0, (now_us() - oldest) / 1_000_000)
+        self.metrics.outbox_pending.labels(WEBHOOK_KIND).set(backlog.pending)
+        self.metrics.outbox_oldest.labels(WEBHOOK_KIND).set(age)
 
     async def housekeeping(self) -> None:
         """Periodic clean-up; every instance may run it, it is idempotent."""
         async with self.db.write() as session:
             await forget_idempotency_keys(session)
+            await outbox_jobs.sweep_finished(session)
 
     async def _keep_house(self) -> None:
         while True:
@@ -99,6 +143,8 @@ class Runtime:
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             await asyncio.gather(self._housekeeping, return_exceptions=True)
+        await self.outbox.stop()
+        await self.webhooks.close()
         await self.bus.stop()
         await self.limiter.close()
         await self.db.dispose()

@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.expression import ClauseElement
 
 from frontdesk.conversations import queries
 from frontdesk.db import SqliteTransaction, queue_event
+from frontdesk.db.compiled import sqlite_sql
 from frontdesk.errors import AppError
 from frontdesk.events.bus import Event
 from frontdesk.models import (
@@ -219,18 +218,6 @@ def _touch_values(conversation_id: int, ts: int, message_id: int, status: str) -
     return {"cid": conversation_id, "ts": ts, "mid": message_id, "status": status}
 
 
-# The SQLite dialect with named parameters, which sqlite3 takes as a dict: the same dicts
-# SessionRows passes. No type processing is needed on the way in (sqlite3 stores bool as
-# 0/1 itself); on the way out only `private` needs it, done in SqliteRows.message.
-_SQLITE = sqlite.dialect(paramstyle="named")
-
-
-def _sqlite_sql(statement: ClauseElement, *column_keys: str) -> str:
-    """`statement` as SQLite runs it; an INSERT names the columns it is given values for."""
-    compiled = statement.compile(dialect=_SQLITE, column_keys=list(column_keys) or None)
-    return str(compiled.string)
-
-
 _MESSAGE_COLUMNS = (
     "conversation_id",
     "direction",
@@ -249,15 +236,15 @@ _ATTACHMENT_COLUMNS = (
     "storage_key",
     "created_us",
 )
-_SQLITE_LOCK = _sqlite_sql(_LOCK)
-_SQLITE_FIND_KEY = _sqlite_sql(_FIND_KEY)
-_SQLITE_FORGET_KEY = _sqlite_sql(_FORGET_KEY)
-_SQLITE_FIND_MESSAGE = _sqlite_sql(_FIND_MESSAGE)
+_SQLITE_LOCK = sqlite_sql(_LOCK)
+_SQLITE_FIND_KEY = sqlite_sql(_FIND_KEY)
+_SQLITE_FORGET_KEY = sqlite_sql(_FORGET_KEY)
+_SQLITE_FIND_MESSAGE = sqlite_sql(_FIND_MESSAGE)
 # RETURNING: SQLite has had it since 3.35 (2021), as the dialect knows.
-_SQLITE_INSERT_MESSAGE = _sqlite_sql(_INSERT_MESSAGE, *_MESSAGE_COLUMNS)
-_SQLITE_INSERT_ATTACHMENT = _sqlite_sql(_INSERT_ATTACHMENT, *_ATTACHMENT_COLUMNS)
-_SQLITE_INSERT_KEY = _sqlite_sql(_INSERT_KEY, "conversation_id", "key", "message_id", "created_us")
-_SQLITE_TOUCH = _sqlite_sql(_TOUCH)
+_SQLITE_INSERT_MESSAGE = sqlite_sql(_INSERT_MESSAGE, *_MESSAGE_COLUMNS)
+_SQLITE_INSERT_ATTACHMENT = sqlite_sql(_INSERT_ATTACHMENT, *_ATTACHMENT_COLUMNS)
+_SQLITE_INSERT_KEY = sqlite_sql(_INSERT_KEY, "conversation_id", "key", "message_id", "created_us")
+_SQLITE_TOUCH = sqlite_sql(_TOUCH)
 
 
 class SqliteRows:

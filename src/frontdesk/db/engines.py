@@ -72,11 +72,23 @@ async def _publish_nowhere(events: list[Any]) -> None:
     return None
 
 
+# Called inside a write transaction, just before it commits, with the events it queued:
+# work that must be done if (and only if) they happen is written there (the outbox). What
+# it returns, if anything, is called once the transaction has committed (to wake a worker
+# that would otherwise read before the commit).
+AfterCommit = Callable[[], None]
+BeforeCommit = Callable[
+    [AsyncSession | SqliteTransaction, list[Any]], Awaitable[AfterCommit | None]
+]
+
+
 class Database:
     def __init__(self, url: str):
         self.url = url
         # Set by the app to its event bus; called with each transaction's events after commit.
         self.publish: Publisher = _publish_nowhere
+        # Set by the app; see BeforeCommit.
+        self.before_commit: BeforeCommit | None = None
         self.is_sqlite = url.startswith("sqlite")
         self.checkpointer: Checkpointer | None = None
         self.sqlite_path = (make_url(url).database or "") if self.is_sqlite else ""
@@ -121,13 +133,18 @@ class Database:
             connection = self._fast_connection
             connection.execute("BEGIN IMMEDIATE")
             transaction = SqliteTransaction(connection, [])
+            after: AfterCommit | None = None
             try:
                 yield transaction
+                if transaction.events and self.before_commit is not None:
+                    after = await self.before_commit(transaction, transaction.events)
                 connection.execute("COMMIT")
             except BaseException:
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 raise
+            if after is not None:
+                after()
             if transaction.events:
                 await self.publish(transaction.events)
 
@@ -135,9 +152,14 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One write transaction; the events it queued are published once it has committed."""
         async with self._write_lock or contextlib.nullcontext(), self._write() as session:
+            after: AfterCommit | None = None
             async with session.begin():
                 session.info["events"] = []
                 yield session
+                if session.info["events"] and self.before_commit is not None:
+                    after = await self.before_commit(session, session.info["events"])
+            if after is not None:
+                after()
             if session.info["events"]:
                 await self.publish(session.info["events"])
 

@@ -12,6 +12,8 @@ from frontdesk.models.message import (
     NewAttachment,
     StoredMessage,
 )
+from frontdesk.models.outbox import OutboxJob
+from frontdesk.models.webhook import Webhook
 
 __all__ = [
     "Account",
@@ -24,5 +26,7 @@ __all__ = [
     "IdempotencyKey",
     "Message",
     "NewAttachment",
+    "OutboxJob",
     "StoredMessage",
+    "Webhook",
 ]

@@ -81,6 +81,32 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.webhook_deliveries = Counter(
+            "frontdesk_webhook_deliveries",
+            "Webhook delivery attempts by result: succeeded, retrying (failed, will retry), "
+            "failed (no attempts left)",
+            ["result"],
+            registry=self.registry,
+        )
+        self.outbox_attempts = Counter(
+            "frontdesk_outbox_attempts",
+            "Attempts at outbox jobs (webhook deliveries, email), by kind",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.outbox_pending = Gauge(
+            "frontdesk_outbox_pending_jobs",
+            "Outbox jobs waiting for an attempt, by kind (read at scrape time)",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.outbox_oldest = Gauge(
+            "frontdesk_outbox_oldest_pending_seconds",
+            "Age of the oldest pending outbox job, by kind; 0 when none (read at scrape time)",
+            ["kind"],
+            registry=self.registry,
+        )
+
     def record(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.record(method, route, status, seconds)
         access_log.info("%s %s %d", method, route, status)

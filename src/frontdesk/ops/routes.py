@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
 from frontdesk.kit.json_response import JSON
 from frontdesk.runtime import runtime
+
+log = logging.getLogger("frontdesk")
 
 router = APIRouter(tags=["operations"])
 
@@ -34,4 +38,9 @@ async def readyz(request: Request) -> JSON:
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    return Response(runtime(request).metrics.render(), media_type="text/plain; version=0.0.4")
+    rt = runtime(request)
+    try:
+        await rt.refresh_outbox_metrics()
+    except Exception:  # the database is away: /readyz says so; the rest still renders
+        log.warning("metrics: could not read the outbox backlog", exc_info=True)
+    return Response(rt.metrics.render(), media_type="text/plain; version=0.0.4")
