@@ -222,12 +222,11 @@ def delivery_rows(item: Locator, event: str) -> Locator:
     return item.get_by_role("table", name="Deliveries").get_by_role("row").filter(has_text=event)
 
 
-def is_test(hit: Received) -> bool:
-    return hit.body.get("type") == "webhook.test"
+def is_event(event: str) -> Callable[[Received], bool]:
+    return lambda hit: hit.body.get("type") == event
 
 
-def webhook_tests_at(receiver: Receiver, path: str) -> list[Received]:
-    return [hit for hit in receiver.at(path) if is_test(hit)]
+is_test = is_event("webhook.test")
 
 
 def assert_signed(hit: Received, secret: str) -> None:
@@ -383,37 +382,50 @@ def test_an_edit_persists_and_a_paused_endpoint_gets_nothing(
     assert receiver.at(paused) == []
 
 
-def test_a_failing_endpoint_shows_a_failed_delivery_and_retry_sends_it_again(
+def test_a_failing_endpoint_shows_failed_deliveries_and_retry_sends_once_more(
     page: Page, frontdesk: LiveFrontdesk, receiver: Receiver
 ) -> None:
     path = "/hooks/failing"
     receiver.answers[path] = 500
-    create_webhook(frontdesk, receiver.url(path), ["conversation.updated"])
+    create_webhook(frontdesk, receiver.url(path), ["conversation.created"])
     region = open_webhooks(page)
     item = endpoint(region, receiver.url(path))
-    item.get_by_role("button", name="Send test").click()
 
-    row = delivery_rows(item, "webhook.test")
-    # Retried on the short schedule, then failed: the list follows it without a reload.
+    # A test is sent once, never retried: failed after its one attempt.
+    item.get_by_role("button", name="Send test").click()
+    test_row = delivery_rows(item, "webhook.test")
+    expect(test_row).to_contain_text("Failed")
+    expect(test_row).to_contain_text("500")
+    expect(test_row.get_by_role("cell").nth(2)).to_have_text("1")
+    expect(test_row.get_by_role("button", name="Retry")).to_be_visible()
+
+    # A real event is retried on the short schedule, then failed; once its first attempt is
+    # listed, the list follows the retries without a reload.
+    Visitor(frontdesk, "Alan Turing", "Is the enigma kit in stock?")
+    receiver.wait_for(path, is_event("conversation.created"))
+    item.get_by_role("button", name="Refresh").click()
+    row = delivery_rows(item, "conversation.created")
     expect(row).to_contain_text("Failed", timeout=20_000)
     expect(row).to_contain_text("500")
     expect(row.get_by_role("cell").nth(2)).to_have_text(str(ATTEMPTS))
     retry = row.get_by_role("button", name="Retry")
     expect(retry).to_be_visible()
-    hits = webhook_tests_at(receiver, path)
-    assert len(hits) == ATTEMPTS
-    assert len({hit.headers["webhook-id"] for hit in hits}) == 1
+    hits = receiver.at(path)
+    created = [hit for hit in hits if is_event("conversation.created")(hit)]
+    assert len(created) == ATTEMPTS
+    assert len({hit.headers["webhook-id"] for hit in created}) == 1
     screenshot(page, "inbox-webhooks-failed-1280x800.png")
 
     receiver.answers[path] = 200
     retry.click()
     expect(row).to_contain_text("Succeeded")
     expect(row).to_contain_text("200")
+    expect(row.get_by_role("cell").nth(2)).to_have_text(str(ATTEMPTS + 1))
     expect(row.get_by_role("button", name="Retry")).to_have_count(0)
-    again = receiver.wait_for(path, is_test, count=ATTEMPTS + 1)
-    assert again[-1].headers["webhook-id"] == hits[0].headers["webhook-id"]
-    time.sleep(1.0)  # and only once
-    assert len(webhook_tests_at(receiver, path)) == ATTEMPTS + 1
+    again = receiver.wait_for(path, is_event("conversation.created"), count=ATTEMPTS + 1)
+    assert again[-1].headers["webhook-id"] == created[0].headers["webhook-id"]
+    time.sleep(1.0)  # and only once, the test delivery untouched
+    assert len(receiver.at(path)) == len(hits) + 1
 
 
 def test_rotating_the_secret_and_removing_an_endpoint_ask_first(
@@ -549,6 +561,7 @@ def test_webhooks_at_desktop_and_phone_sizes(
     Visitor(frontdesk, "Katherine Johnson", "Where is my parcel? SC-55")
     receiver.wait_for(ok, lambda hit: b"SC-55" in hit.raw)
     receiver.wait_for(failing, lambda hit: b"SC-55" in hit.raw, count=ATTEMPTS, timeout=20)
+    receiver.wait_for(failing, is_test)
 
     for label, size, mobile in (("1280x800", VIEWPORT, False), ("375x667", PHONE, True)):
         context = browser.new_context(
@@ -565,7 +578,8 @@ def test_webhooks_at_desktop_and_phone_sizes(
         good_item = endpoint(region, receiver.url(ok))
         bad_item = endpoint(region, receiver.url(failing))
         expect(delivery_rows(good_item, "webhook.test")).to_contain_text("Succeeded")
-        expect(delivery_rows(bad_item, "message.created")).to_contain_text("Failed")
+        expect(delivery_rows(bad_item, "message.created").first).to_contain_text("Failed")
+        expect(delivery_rows(bad_item, "webhook.test")).to_contain_text("Failed")
         page.wait_for_timeout(300)  # let the last rows settle before the pictures
         screenshot(page, f"inbox-webhooks-{label}.png")
         # The whole section in one picture: a screen tall enough to hold it.
