@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,10 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 expect.set_options(timeout=12_000)
 
 
-@pytest.fixture(scope="module")
-def frontdesk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveFrontdesk]:
-    with live_frontdesk(tmp_path_factory.mktemp("data")) as server:
+@contextmanager
+def inbox_frontdesk(data_dir: Path, **settings: object) -> Iterator[LiveFrontdesk]:
+    """A live Frontdesk (`settings` as in Settings) ready for inbox tests."""
+    with live_frontdesk(data_dir, **settings) as server:
         # Tests start many chats from one address; the default 5 a minute is for visitors.
         response = httpx.patch(
             f"{server.base_url}/api/v1/agent/settings",
@@ -42,6 +44,13 @@ def frontdesk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveFrontdes
             headers=server.admin,
         )
         assert response.status_code == 200, response.text
+        yield server
+
+
+@pytest.fixture(scope="module")
+def frontdesk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveFrontdesk]:
+    """The module's server; a module needing other settings overrides this fixture."""
+    with inbox_frontdesk(tmp_path_factory.mktemp("data")) as server:
         yield server
 
 

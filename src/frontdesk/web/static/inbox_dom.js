@@ -35,6 +35,14 @@ function append(element, children) {
   }
 }
 
+// A labelled form field: the label, the control (which carries `id`), an optional hint the
+// control is described by.
+export function field(id, label, control, hint) {
+  const hintId = hint ? `${id}-hint` : null;
+  if (hintId) control.setAttribute("aria-describedby", hintId);
+  return h("div", { class: "field" }, h("label", { for: id }, label), control, hint ? h("p", { class: "hint", id: hintId }, hint) : null);
+}
+
 // Empty `element`, then fill it with `children` (as h() would).
 export function clear(element, ...children) {
   element.replaceChildren();
@@ -66,3 +74,47 @@ function icon(d) {
 
 export const paperclip = () => icon(PAPERCLIP);
 export const chevronLeft = () => icon(CHEVRON_LEFT);
+
+// Put `element`'s text on the clipboard. There is no async clipboard outside secure contexts
+// (plain http on a LAN): then the text is selected and copied the old way.
+export async function copyText(element) {
+  try {
+    await navigator.clipboard.writeText(element.textContent);
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    document.execCommand("copy");
+  }
+}
+
+// A modal question with the safe answer focused first, so Enter never destroys by accident.
+export function confirmDialog({ title, text, confirm }) {
+  return new Promise((resolve) => {
+    const cancelButton = h("button", { type: "button", class: "secondary" }, "Cancel");
+    const confirmButton = h("button", { type: "button", class: "danger" }, confirm);
+    const dialog = h(
+      "dialog",
+      { class: "confirm", "aria-labelledby": "confirm-title", "aria-describedby": "confirm-text" },
+      h("h2", { id: "confirm-title" }, title),
+      h("p", { id: "confirm-text" }, text),
+      h("div", { class: "form-actions end" }, cancelButton, confirmButton),
+    );
+    const finish = (answer) => {
+      dialog.close();
+      dialog.remove();
+      resolve(answer);
+    };
+    cancelButton.addEventListener("click", () => finish(false));
+    confirmButton.addEventListener("click", () => finish(true));
+    dialog.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      finish(false);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    cancelButton.focus();
+  });
+}

@@ -5,10 +5,12 @@
 const timeOnly = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dayOnly = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
 const full = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const withSeconds = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+const dayAndTime = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 
 // The API sends microseconds ("…:00.123456Z"); trimmed to milliseconds, because not every
 // engine parses six fractional digits, and an Invalid Date makes Intl throw mid-render.
-function parse(iso) {
+export function parseTime(iso) {
   if (!iso) return null;
   const date = new Date(String(iso).replace(/(\.\d{3})\d+/, "$1"));
   return Number.isNaN(date.getTime()) ? null : date;
@@ -16,13 +18,20 @@ function parse(iso) {
 
 // Today's messages show the time; older ones the day, like every mail client.
 export function shortTime(iso) {
-  const date = parse(iso);
+  const date = parseTime(iso);
   if (!date) return "";
   return date.toDateString() === new Date().toDateString() ? timeOnly.format(date) : dayOnly.format(date);
 }
 
+// For logs of machine events (webhook deliveries), where seconds tell retries apart.
+export function logTime(iso) {
+  const date = parseTime(iso);
+  if (!date) return "";
+  return date.toDateString() === new Date().toDateString() ? withSeconds.format(date) : dayAndTime.format(date);
+}
+
 export function fullTime(iso) {
-  const date = parse(iso);
+  const date = parseTime(iso);
   return date ? full.format(date) : "";
 }
 

@@ -1,8 +1,10 @@
 // Settings for admins: the widget's words and looks, limits, the embed snippet and site
-// key, and the team. Only loaded for admins; the API refuses others anyway.
+// key, the team, and webhooks (inbox_webhooks.js). Only loaded for admins; the API refuses
+// others anyway.
 
 import { api } from "./inbox_api.js";
-import { clear, h } from "./inbox_dom.js";
+import { clear, confirmDialog, copyText, field, h } from "./inbox_dom.js";
+import { WebhooksSection } from "./inbox_webhooks.js";
 
 const RATE_LIMITS = [
   ["config", "Widget config"],
@@ -31,11 +33,20 @@ export class SettingsView {
       clear(this.root, h("p", { class: "form-error", role: "alert" }, error.message));
       return;
     }
+    // Webhooks load on their own: a slow or failing webhook list holds up nothing else.
+    const webhooks = new WebhooksSection();
     clear(
       this.root,
       h("h1", { class: "settings-title" }, "Settings"),
-      h("div", { class: "settings-grid" }, this.widgetSection(), h("div", { class: "settings-side" }, this.embedSection(), this.agentsSection())),
+      h(
+        "div",
+        { class: "settings-grid" },
+        this.widgetSection(),
+        h("div", { class: "settings-side" }, this.embedSection(), this.agentsSection()),
+        webhooks.element,
+      ),
     );
+    webhooks.load();
   }
 
   widgetSection() {
@@ -149,18 +160,7 @@ export class SettingsView {
     const copyStatus = h("span", { class: "save-status", role: "status" });
     const rotateStatus = h("p", { class: "save-status", role: "status" });
     const copy = async () => {
-      const text = code.textContent;
-      try {
-        await navigator.clipboard.writeText(text);
-      } catch {
-        // No async clipboard outside secure contexts (plain http on a LAN): select and copy.
-        const range = document.createRange();
-        range.selectNodeContents(code);
-        const selection = window.getSelection();
-        selection.removeAllRanges();
-        selection.addRange(range);
-        document.execCommand("copy");
-      }
+      await copyText(code);
       copyStatus.textContent = "Copied to the clipboard.";
     };
     const rotate = async () => {
@@ -301,39 +301,4 @@ export class SettingsView {
     renderTeam();
     return h("section", { class: "card", "aria-labelledby": "team-heading" }, h("h2", { id: "team-heading" }, "Agents"), table, status, tokenNote, form);
   }
-}
-
-function field(id, label, control, hint) {
-  const hintId = hint ? `${id}-hint` : null;
-  if (hintId) control.setAttribute("aria-describedby", hintId);
-  return h("div", { class: "field" }, h("label", { for: id }, label), control, hint ? h("p", { class: "hint", id: hintId }, hint) : null);
-}
-
-// A modal question with the safe answer focused first, so Enter never destroys by accident.
-export function confirmDialog({ title, text, confirm }) {
-  return new Promise((resolve) => {
-    const cancelButton = h("button", { type: "button", class: "secondary" }, "Cancel");
-    const confirmButton = h("button", { type: "button", class: "danger" }, confirm);
-    const dialog = h(
-      "dialog",
-      { class: "confirm", "aria-labelledby": "confirm-title", "aria-describedby": "confirm-text" },
-      h("h2", { id: "confirm-title" }, title),
-      h("p", { id: "confirm-text" }, text),
-      h("div", { class: "form-actions end" }, cancelButton, confirmButton),
-    );
-    const finish = (answer) => {
-      dialog.close();
-      dialog.remove();
-      resolve(answer);
-    };
-    cancelButton.addEventListener("click", () => finish(false));
-    confirmButton.addEventListener("click", () => finish(true));
-    dialog.addEventListener("cancel", (event) => {
-      event.preventDefault();
-      finish(false);
-    });
-    document.body.append(dialog);
-    dialog.showModal();
-    cancelButton.focus();
-  });
 }
