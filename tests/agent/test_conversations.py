@@ -28,6 +28,7 @@ async def test_list_shape_and_order(client, account):
         "id",
         "status",
         "contact",
+        "visitor_name",
         "visitor_token",
         "conversation_token",
         "created_at",
@@ -36,6 +37,8 @@ async def test_list_shape_and_order(client, account):
         "assignee",
     }
     assert row["contact"]["name"] == "Second" and row["contact"]["email"] == "s@example.com"
+    assert set(row["contact"]) == {"id", "name", "email", "user_id"}
+    assert row["contact"]["user_id"] is None and row["visitor_name"] == "Second"
     assert row["status"] == "open" and row["assignee"] is None
     assert row["last_message"]["body"] == "Thanks for reaching out! We'll get back to you soon."
     # New activity moves a conversation to the top.

@@ -26,6 +26,8 @@ async def test_defaults(client, account):
             "send_message": 20,
             "download_file": 60,
         },
+        "identity_secret_set": False,
+        "require_identity": False,
     }
 
 

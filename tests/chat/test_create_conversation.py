@@ -171,17 +171,20 @@ async def test_form_and_multipart_bodies_read_like_json(client, account):
     assert multipart_only_fields.status_code == 201
 
 
-async def test_contact_found_by_email_case_insensitively_and_renamed(client, account):
+async def test_contact_found_by_email_case_insensitively_and_never_renamed(client, account):
+    # Anyone can type anyone's email: the second visitor joins the contact by its address,
+    # but what they typed as a name stays on their own conversation (visitor_name).
     await client.post(URL, json=body(email="Jane@Example.com", name="Jane"), headers=account.widget)
     await client.post(
-        URL, json=body(email="jane@EXAMPLE.com", name="Jane Renamed"), headers=account.widget
+        URL, json=body(email="jane@EXAMPLE.com", name="Not Jane"), headers=account.widget
     )
     listing = (await client.get("/api/v1/agent/conversations", headers=account.admin)).json()[
         "conversations"
     ]
-    contacts = {(c["contact"]["id"], c["contact"]["name"]) for c in listing}
-    assert len({cid for cid, _ in contacts}) == 1
-    assert {name for _, name in contacts} == {"Jane Renamed"}
+    assert len({c["contact"]["id"] for c in listing}) == 1
+    assert {c["contact"]["name"] for c in listing} == {"Jane"}
+    assert sorted(c["visitor_name"] for c in listing) == ["Jane", "Not Jane"]
+    assert {c["contact"]["user_id"] for c in listing} == {None}
 
 
 async def test_no_auto_reply_when_account_has_none(client, account):

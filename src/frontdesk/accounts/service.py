@@ -86,6 +86,15 @@ async def change_settings(session: AsyncSession, admin: Agent, fields: dict[str,
     return account
 
 
+async def rotate_identity_secret(session: AsyncSession, admin: Agent) -> str:
+    """A new identity secret; hashes made with the old one fail once this commits."""
+    account = await account_of(session, admin)
+    account.identity_secret = new_token(32)
+    await session.flush()
+    queue_event(session, _changed(account))
+    return account.identity_secret
+
+
 async def rotate_site_key(session: AsyncSession, admin: Agent) -> str:
     """A new site key; the old one stops working once this commits (caches drop it)."""
     account = await account_of(session, admin)

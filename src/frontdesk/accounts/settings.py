@@ -25,6 +25,9 @@ def settings_json(account: Account) -> dict[str, Any]:
         "color": account.color,
         "allowed_origins": list(account.allowed_origins or []),
         "rate_limits": account.effective_rate_limits(),
+        # The secret itself is shown once, when it is made (POST .../identity-secret).
+        "identity_secret_set": account.identity_secret is not None,
+        "require_identity": account.require_identity,
     }
 
 
@@ -90,6 +93,14 @@ def apply_changes(account: Account, fields: dict[str, Any]) -> None:
             changes["allowed_origins"] = _origins(value)
         elif field == "rate_limits":
             changes["rate_limits"] = _rate_limits(value, account.rate_limits or {})
+        elif field == "require_identity":
+            if not isinstance(value, bool):
+                raise AppError(422, "require_identity must be true or false")
+            changes["require_identity"] = value
+        elif field in ("identity_secret", "identity_secret_set"):
+            raise AppError(
+                422, "Make an identity secret with POST /api/v1/agent/settings/identity-secret"
+            )
         elif field == "site_key":
             raise AppError(422, "Rotate the site key with POST /api/v1/agent/settings/site-key")
         else:

@@ -36,3 +36,13 @@ async def rotate_site_key(request: Request, admin: CurrentAdmin) -> JSON:
     async with runtime(request).db.write() as session:
         site_key = await service.rotate_site_key(session, admin)
     return JSON({"site_key": site_key})
+
+
+@router.post(
+    "/identity-secret",
+    summary="Issue a new identity secret, shown only here; the old one stops at once (admin)",
+)
+async def rotate_identity_secret(request: Request, admin: CurrentAdmin) -> JSON:
+    async with runtime(request).db.write() as session:
+        secret = await service.rotate_identity_secret(session, admin)
+    return JSON({"identity_secret": secret})

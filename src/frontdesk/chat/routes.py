@@ -16,10 +16,15 @@ from starlette.responses import Response, StreamingResponse
 from frontdesk.chat import handlers
 from frontdesk.chat.gate import chat_guard
 from frontdesk.chat.handlers import idempotency_key, sent_body, visitor_conversation
+from frontdesk.chat.identity import identity_for_new_conversation, verified_user
 from frontdesk.chat.request import chat_request
 from frontdesk.chat.schemas import UPLOAD_DOC, body_schema
 from frontdesk.conversations.limits import MAX_MESSAGE, MAX_NAME, MESSAGE_TOO_LONG
-from frontdesk.conversations.service import create_conversation, post_message
+from frontdesk.conversations.service import (
+    conversations_of_user,
+    create_conversation,
+    post_message,
+)
 from frontdesk.conversations.streams import visitor_stream
 from frontdesk.errors import AppError
 from frontdesk.events.sse import event_stream, resume_point
@@ -83,16 +88,34 @@ async def create(request: Request) -> JSON:
         raise AppError(422, "Invalid visitor_token")
     if len(name) > MAX_NAME:
         raise AppError(422, "Name is too long (maximum 255 characters)")
+    user_id = identity_for_new_conversation(account, fields)
 
     async with runtime(request).db.write() as session:
         conversation, auto_reply = await create_conversation(
-            session, account, name=name, email=email, message=message, visitor_token=token
+            session,
+            account,
+            name=name,
+            email=email,
+            message=message,
+            visitor_token=token,
+            user_id=user_id,
         )
     return reply(
         request,
         {"conversation_token": conversation.conversation_token, "auto_reply": auto_reply},
         201,
     )
+
+
+@router.get("/conversations", summary="A verified user's conversations, newest first")
+async def user_conversations(
+    request: Request, user_id: str | None = None, user_hash: str | None = None
+) -> JSON:
+    account = await chat_guard(request, "get_messages")
+    verified = verified_user(account, user_id, user_hash)
+    async with runtime(request).db.read() as session:
+        found = await conversations_of_user(session, account.id, verified)
+    return reply(request, found)
 
 
 @router.get("/conversations/{visitor_token}/messages", summary="Messages, oldest first")

@@ -61,7 +61,14 @@ def agent_conversation(
     return {
         "id": conversation.id,
         "status": conversation.status,
-        "contact": {"id": contact.id, "name": contact.name, "email": contact.email},
+        "contact": {
+            "id": contact.id,
+            "name": contact.name,
+            "email": contact.email,
+            "user_id": contact.user_id,
+        },
+        # Always the name typed (conversations from before it was kept: the contact's).
+        "visitor_name": conversation.visitor_name or contact.name,
         "visitor_token": conversation.visitor_token,
         "conversation_token": conversation.conversation_token,
         "created_at": format_us(conversation.created_us),

@@ -25,7 +25,7 @@ from frontdesk.conversations.serialize import agent_message, chat_message
 from frontdesk.db import Database
 from frontdesk.errors import AppError
 from frontdesk.events.bus import Event
-from frontdesk.kit.clock import now_us
+from frontdesk.kit.clock import format_us, now_us
 from frontdesk.kit.ids import parse_id
 from frontdesk.kit.tokens import new_token
 from frontdesk.models import (
@@ -179,24 +179,44 @@ async def _replay(rows: MessageRows, conversation_id: int, key: str, now: int) -
     return Posted(message, (), replayed=True)
 
 
-async def upsert_contact(session: AsyncSession, account_id: int, name: str, email: str) -> Contact:
-    """The account's contact for this email (any case), created or renamed to `name`."""
+async def find_contact(
+    session: AsyncSession, account_id: int, name: str, email: str, user_id: str | None
+) -> Contact:
+    """The contact a new conversation belongs to, created when there is none.
+
+    A verified user (user_id proved by its hash) is found by user_id, and its name and email
+    follow what the site says now. Anyone else is matched by email only to a contact without
+    a user_id, and never renames it: anyone can type anyone's email.
+    """
     now = now_us()
-    dialect_insert = _insert(session)
-    await session.execute(
-        dialect_insert(Contact)
-        .values(
-            account_id=account_id, name=name, email=email, email_lower=email.lower(), created_us=now
+    values = {
+        "account_id": account_id,
+        "name": name,
+        "email": email,
+        "email_lower": email.lower(),
+        "user_id": user_id,
+        "created_us": now,
+    }
+    insert_ = _insert(session)(Contact).values(**values)
+    if user_id is not None:
+        await session.execute(
+            insert_.on_conflict_do_nothing(index_elements=["account_id", "user_id"])
         )
-        .on_conflict_do_nothing(index_elements=["account_id", "email_lower"])
-    )
-    contact = await session.scalar(
-        select(Contact)
-        .where(Contact.account_id == account_id, Contact.email_lower == email.lower())
-        .execution_options(populate_existing=True)
-    )
+        found = select(Contact).where(Contact.account_id == account_id, Contact.user_id == user_id)
+    else:
+        unverified = Contact.user_id.is_(None)
+        await session.execute(
+            insert_.on_conflict_do_nothing(
+                index_elements=["account_id", "email_lower"], index_where=unverified
+            )
+        )
+        found = select(Contact).where(
+            Contact.account_id == account_id, Contact.email_lower == email.lower(), unverified
+        )
+    contact = await session.scalar(found.execution_options(populate_existing=True))
     assert contact is not None  # inserted above or already there
-    contact.name = name
+    if user_id is not None:
+        contact.name, contact.email, contact.email_lower = name, email, email.lower()
     return contact
 
 
@@ -208,12 +228,14 @@ async def create_conversation(
     email: str,
     message: str,
     visitor_token: str,
+    user_id: str | None = None,
 ) -> tuple[Conversation, str | None]:
     """A new conversation with its first message and the auto-reply; 409 if the token is taken.
 
     The unique (account, visitor_token) index decides races: exactly one insert wins.
+    `user_id`: a verified identity (chat.identity), or None for an anonymous visitor.
     """
-    contact = await upsert_contact(session, account.id, name, email)
+    contact = await find_contact(session, account.id, name, email, user_id)
     now = now_us()
     dialect_insert = _insert(session)
     conversation_id = await session.scalar(
@@ -222,6 +244,7 @@ async def create_conversation(
             account_id=account.id,
             contact_id=contact.id,
             visitor_token=visitor_token,
+            visitor_name=name,
             conversation_token=new_token(32),
             status="open",
             created_us=now,
@@ -245,6 +268,32 @@ async def create_conversation(
             session, conversation_id, direction="outbound", body=auto_reply, author=account.bot_name
         )
     return conversation, auto_reply or None
+
+
+async def conversations_of_user(
+    session: AsyncSession, account_id: int, user_id: str
+) -> list[dict[str, Any]]:
+    """Every conversation of a verified user in the account, newest activity first."""
+    rows = await session.execute(
+        select(
+            Conversation.visitor_token,
+            Conversation.status,
+            Conversation.created_us,
+            Conversation.updated_us,
+        )
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(Conversation.account_id == account_id, Contact.user_id == user_id)
+        .order_by(Conversation.updated_us.desc(), Conversation.id.desc())
+    )
+    return [
+        {
+            "visitor_token": token,
+            "status": status,
+            "created_at": format_us(created),
+            "updated_at": format_us(updated),
+        }
+        for token, status, created, updated in rows
+    ]
 
 
 async def own_conversation(

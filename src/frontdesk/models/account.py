@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, Boolean, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.models.base import Base, Micros
@@ -35,6 +35,10 @@ class Account(Base):
     allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Only the overrides an admin made; defaults fill the rest when read.
     rate_limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Signs the site's user ids (user_hash = HMAC-SHA256(secret, user_id)); None: not set up.
+    identity_secret: Mapped[str | None] = mapped_column(String(128), default=None)
+    # Every new conversation must carry a verified user_id.
+    require_identity: Mapped[bool] = mapped_column(Boolean, default=False)
     created_us: Mapped[int] = mapped_column(Micros)
 
     def rate_limit(self, endpoint: str) -> int:

@@ -21,6 +21,9 @@ class Conversation(Base):
         ForeignKey("contacts.id", ondelete="CASCADE"), index=True
     )
     visitor_token: Mapped[str] = mapped_column(String(128))
+    # The name the visitor typed (or their verified name): an unverified visitor can't rename
+    # the contact, so this is where what they said they are called is kept.
+    visitor_name: Mapped[str | None] = mapped_column(String(255), default=None)
     conversation_token: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="open")  # "open" | "closed"
     assignee_id: Mapped[int | None] = mapped_column(
