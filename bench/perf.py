@@ -3,7 +3,7 @@
 Run from the repository root:
 
     python -m bench.perf [--duration 5] [--rounds 3] [--connections 50] [--visitors 10000]
-                         [--no-scaling]
+                         [--no-scaling] [--scenarios config,poll,post] [--webhook]
 
 Starts `frontdesk serve` (one process, SQLite, a fresh data dir) and `bench/raw_app.py`
 (a bare ASGI app answering a fixed JSON body) under the same uvicorn settings, loads each
@@ -17,6 +17,9 @@ Requests carry X-Forwarded-For addresses from a trusted proxy (127.0.0.1), as re
 comes from many visitors: each request picks one of `--visitors` addresses (10,000 by
 default), or with `--visitors 0` a fresh random one, so that nearly every request is a new
 visitor (the rate limiter's worst case). Limits are raised so nothing is refused.
+
+With `--webhook` the account has one webhook endpoint for every event, pointing to another
+raw app on loopback (it answers 200 to anything), so each post is also delivered.
 """
 
 from __future__ import annotations
@@ -73,8 +76,13 @@ def commit() -> str:
 class Frontdesk:
     """A `frontdesk serve` process on a fresh data dir, with one account set up for load."""
 
-    def __init__(self, data_dir: Path):
-        self.env = frontdesk_env(data_dir, FRONTDESK_TRUSTED_PROXIES="127.0.0.1")
+    def __init__(self, data_dir: Path, webhook_url: str | None = None):
+        self.env = frontdesk_env(
+            data_dir,
+            FRONTDESK_TRUSTED_PROXIES="127.0.0.1",
+            # The webhook receiver is on loopback, which the SSRF guard refuses otherwise.
+            FRONTDESK_WEBHOOK_ALLOW_PRIVATE="true" if webhook_url else "false",
+        )
         account = create_account(self.env)
         self.site_key = account.site_key
         self.admin = account.admin_headers
@@ -92,6 +100,24 @@ class Frontdesk:
         self.http.patch(
             "/api/v1/agent/settings", json={"rate_limits": ALL_LIMITS}, headers=self.admin
         )
+        if webhook_url:
+            events = ["conversation.created", "conversation.updated", "message.created"]
+            added = self.http.post(
+                "/api/v1/agent/webhooks",
+                json={"url": webhook_url, "events": events},
+                headers=self.admin,
+            )
+            if added.status_code != 201:
+                raise RuntimeError(f"adding the webhook answered {added.status_code}: {added.text}")
+
+    def webhook_metrics(self) -> dict[str, float]:
+        """Deliveries done and still waiting, from /metrics (how far the worker kept up)."""
+        found = {}
+        for line in self.http.get("/metrics").text.splitlines():
+            if line.startswith(("frontdesk_webhook_deliveries_total", "frontdesk_outbox_pending")):
+                name, value = line.rsplit(" ", 1)
+                found[name] = float(value)
+        return found
 
     def conversation(self, token: str, messages: int) -> str:
         """A conversation holding `messages` messages; returns its newest timestamp."""
@@ -183,7 +209,19 @@ def main() -> int:
     parser.add_argument(
         "--no-scaling", action="store_true", help="skip the 1,000,000-message check"
     )
+    parser.add_argument(
+        "--scenarios",
+        default="",
+        help="comma-separated first words of the scenarios to run (config, poll, read, post, "
+        "create, download); all by default",
+    )
+    parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="give the account a webhook for every event, to a raw app on loopback",
+    )
     args = parser.parse_args()
+    wanted = {word.strip() for word in args.scenarios.split(",") if word.strip()}
 
     results: dict[str, object] = {
         "machine": os.uname().machine,
@@ -193,6 +231,7 @@ def main() -> int:
         "rounds": args.rounds,
         "duration_s": args.duration,
         "commit": commit(),
+        "webhook": args.webhook,
         "scenarios": {},
     }
     with tempfile.TemporaryDirectory() as tmp:
@@ -217,7 +256,28 @@ def main() -> int:
             raw_base,
             work / "raw.log",
         )
-        fd = Frontdesk(work / "data")
+        receiver = None
+        webhook_url = None
+        if args.webhook:
+            receiver_port = free_port()
+            receiver = start(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "bench.raw_app:app",
+                    "--port",
+                    str(receiver_port),
+                    "--no-access-log",
+                    "--log-level",
+                    "warning",
+                ],
+                {**os.environ, "PYTHONPATH": str(ROOT)},
+                f"http://127.0.0.1:{receiver_port}",
+                work / "receiver.log",
+            )
+            webhook_url = f"http://127.0.0.1:{receiver_port}/hook"
+        fd = Frontdesk(work / "data", webhook_url)
         try:
             poll_newest = fd.conversation("bench-poll-visitor-0001", 10)
             fd.conversation("bench-read-visitor-0001", 20)
@@ -252,17 +312,26 @@ def main() -> int:
                     '"visitor_token": "UNIQUE"}',
                 ),
             ]
-            download = upload_megabyte(fd)
-            if download:
-                scenarios.append(Scenario("download 1 MB", "GET", download, fd.widget))
+            if not wanted or "download" in wanted:
+                download = upload_megabyte(fd)
+                if download:
+                    scenarios.append(Scenario("download 1 MB", "GET", download, fd.widget))
+            if wanted:
+                scenarios = [s for s in scenarios if s.name.split()[0].rstrip(",") in wanted]
             for scenario in scenarios:
                 results["scenarios"][scenario.name] = compare(  # type: ignore[index]
                     raw_base, fd.base, scenario, work, args
                 )
             if not args.no_scaling:
                 results["scaling"] = scaling(fd, work, args)
+            if args.webhook:
+                results["webhook_metrics"] = fd.webhook_metrics()
+                print(f"webhooks at the end: {results['webhook_metrics']}", flush=True)
         finally:
             fd.stop()
+            if receiver is not None:
+                receiver.terminate()
+                receiver.wait(timeout=20)
             raw.terminate()
             raw.wait(timeout=20)
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,8 @@ class Receiver:
     # While set, requests are held (no answer) until it is cleared.
     hold: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Requests whose body has been read, answered or not: counts those being held too.
+    arriving: int = 0
 
     def wait_for(self, count: int, timeout: float = 15.0) -> list[Received]:
         """The first `count` requests, once that many have arrived."""
@@ -57,6 +59,16 @@ class Receiver:
             await asyncio.sleep(0.02)
         raise AssertionError(f"{len(self.received)} of {count} webhook requests arrived")
 
+    def wait_for_arriving(self, count: int, timeout: float = 15.0) -> None:
+        """Until `count` requests have come in, held ones included (`received` lacks those)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.arriving >= count:
+                    return
+            time.sleep(0.02)
+        raise AssertionError(f"{self.arriving} of {count} webhook requests came in")
+
     def of_type(self, event_type: str) -> list[Received]:
         with self.lock:
             return [r for r in self.received if r.json.get("type") == event_type]
@@ -71,6 +83,8 @@ def webhook_receiver(port: int | None = None) -> Iterator[Receiver]:
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length)
+            with receiver.lock:
+                receiver.arriving += 1
             while receiver.hold.is_set():
                 time.sleep(0.02)
             with receiver.lock:
