@@ -79,8 +79,9 @@ async def test_events_arrive_signed_as_standard_webhooks_verify_them(client, acc
         assert set(payload) == {"type", "timestamp", "data"}
         assert payload["timestamp"].endswith("Z")
     # Deliveries run side by side, so they may arrive in any order (receivers order by the
-    # payload's timestamp, as Standard Webhooks advises).
-    arrived.sort(key=lambda request: request.json["timestamp"])
+    # payload's timestamp). A conversation is created at its first message's instant: on a
+    # tie, the conversation comes first, as on the agent event stream.
+    arrived.sort(key=lambda r: (r.json["timestamp"], r.json["type"] != "conversation.created"))
     types = [request.json["type"] for request in arrived]
     assert types == ["conversation.created", "message.created", "message.created"]
     created = arrived[0].json["data"]

@@ -1,9 +1,12 @@
 """The worker each `serve` process runs: claim due jobs, attempt them, record the outcome.
 
 Attempts run outside any database transaction (a slow receiver must not hold SQLite's
-write lock), several at once, each bounded by its handler's own time-out. The lease is
-longer than any attempt can take, so a job is attempted by one instance at a time; one
-whose instance died mid-attempt is claimed again once the lease has run out.
+write lock), up to CONCURRENCY at once, each bounded by its handler's own time-out; a slow
+endpoint takes one slot, not the whole worker. Outcomes are recorded in batches, one write
+transaction for all the attempts that finished meanwhile, since on SQLite every write
+transaction queues behind (and ahead of) the visitors' messages. The lease is longer than
+any attempt can take, so a job is attempted by one instance at a time; one whose instance
+died mid-attempt is claimed again once the lease has run out.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ Observer = Callable[[ClaimedJob, Outcome, str], None]
 # Longer than any attempt takes (a webhook's is capped at 10 s), short enough that another
 # instance soon takes over the jobs of one that died.
 LEASE_SECONDS = 60.0
-BATCH = 16
+CONCURRENCY = 32
 
 
 class OutboxWorker:
@@ -47,7 +50,8 @@ class OutboxWorker:
         self.observers: list[Observer] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._in_flight: dict[int, ClaimedJob] = {}
+        self._in_flight: dict[int, tuple[ClaimedJob, asyncio.Task[None]]] = {}
+        self._finished: list[tuple[ClaimedJob, Outcome]] = []
 
     async def start(self, sole_worker: bool = False) -> None:
         """`sole_worker`: no other process can be serving this database (SQLite's serving
@@ -67,14 +71,20 @@ class OutboxWorker:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
-        if self._in_flight:
-            # Stopped mid-attempt: hand those jobs back now rather than when leases expire.
-            try:
+        attempts = [task for _, task in self._in_flight.values()]
+        for task in attempts:
+            task.cancel()
+        await asyncio.gather(*attempts, return_exceptions=True)
+        try:
+            # What finished is recorded; what was cut short is handed back now rather than
+            # when its lease expires.
+            await self._record_finished()
+            if self._in_flight:
                 async with self.db.write() as session:
-                    await jobs.release_leases(session, list(self._in_flight.values()))
-            except Exception:
-                log.warning("outbox: could not release leases at shutdown", exc_info=True)
-            self._in_flight.clear()
+                    await jobs.release_leases(session, [job for job, _ in self._in_flight.values()])
+        except Exception:
+            log.warning("outbox: could not hand jobs back at shutdown", exc_info=True)
+        self._in_flight.clear()
 
     def wake(self) -> None:
         """Look for due jobs now rather than at the next poll (this process queued some)."""
@@ -82,31 +92,35 @@ class OutboxWorker:
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()
             try:
-                busy = await self.run_once()
+                await self._record_finished()
+                await self._claim_more()
             except Exception:
                 # The database is away, say: jobs wait in it; try again at the next poll.
-                log.warning("outbox: claiming jobs failed; retrying", exc_info=True)
-                busy = False
-            if busy:
-                continue  # a full batch: there may be more due at once
+                log.warning("outbox: claiming or recording jobs failed; retrying", exc_info=True)
+            # Woken by a commit that queued jobs, by an attempt that finished, or the poll.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            self._wake.clear()
 
-    async def run_once(self) -> bool:
-        """Claim and attempt one batch of due jobs; whether the batch was full."""
+    async def _claim_more(self) -> None:
+        free = CONCURRENCY - len(self._in_flight)
+        if free <= 0:
+            return
         now = now_us()
         async with self.db.read() as session:
+            # A cheap read first, so an idle worker doesn't take the write lock every second.
             if not await jobs.any_due(session, now):
-                return False
+                return
         async with self.db.write() as session:
-            claimed = await jobs.claim(session, now, BATCH, self.lease_us)
-        await asyncio.gather(*(self._attempt(job) for job in claimed))
-        return len(claimed) == BATCH
+            claimed = await jobs.claim(session, now, free, self.lease_us)
+        for job in claimed:
+            task = asyncio.create_task(self._attempt(job), name=f"frontdesk-outbox-{job.id}")
+            self._in_flight[job.id] = (job, task)
+        if len(claimed) == free:
+            self._wake.set()  # there may be more due once slots free up
 
     async def _attempt(self, job: ClaimedJob) -> None:
-        self._in_flight[job.id] = job
         handler = self.handlers.get(job.kind)
         if handler is None:
             outcome = Outcome(False, error=f"No handler for {job.kind} jobs")
@@ -116,8 +130,23 @@ class OutboxWorker:
             except Exception as exc:  # a bug in a handler must not stop the worker
                 log.exception("outbox: %s job %s failed unexpectedly", job.kind, job.id)
                 outcome = Outcome(False, error=f"Internal error: {type(exc).__name__}")
-        async with self.db.write() as session:
-            status = await jobs.record(session, job, outcome, self.schedule)
-        del self._in_flight[job.id]
-        for observe in self.observers:
-            observe(job, outcome, status)
+        self._finished.append((job, outcome))
+        self._wake.set()
+
+    async def _record_finished(self) -> None:
+        if not self._finished:
+            return
+        finished, self._finished = self._finished, []
+        try:
+            async with self.db.write() as session:
+                statuses = [
+                    await jobs.record(session, job, outcome, self.schedule)
+                    for job, outcome in finished
+                ]
+        except BaseException:
+            self._finished[:0] = finished  # recorded next time (the lease still holds them)
+            raise
+        for (job, outcome), status in zip(finished, statuses, strict=True):
+            self._in_flight.pop(job.id, None)
+            for observe in self.observers:
+                observe(job, outcome, status)
