@@ -64,6 +64,27 @@ async def test_login_is_throttled_per_address_and_email(client, account):
     assert int(right.headers["Retry-After"]) >= 1
 
 
+async def test_padded_and_recased_emails_share_one_login_budget(client, account):
+    # The lookup trims and lower-cases the email; the throttle must count that same form,
+    # or each spelling of one address would buy ten more guesses.
+    spellings = [
+        account.admin_email,
+        f" {account.admin_email}",
+        f"{account.admin_email} ",
+        account.admin_email.upper(),
+        f"\t{account.admin_email.title()}\n",
+    ]
+    codes = [
+        (
+            await client.post(
+                f"{API}/login", json={"email": spellings[i % 5], "password": "wrong-one"}
+            )
+        ).status_code
+        for i in range(11)
+    ]
+    assert codes == [401] * 10 + [429]
+
+
 @pytest.mark.parametrize(
     "headers",
     [

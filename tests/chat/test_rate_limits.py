@@ -71,6 +71,46 @@ async def test_trusted_proxy_forwarded_for_separates_clients(
             assert await create("9.9.9.99, 192.0.2.50") == 429
 
 
+async def test_forwarded_for_sent_as_several_lines_is_read_as_one_list(
+    tmp_path, database_url, redis_settings
+):
+    # A trusted proxy that adds its own X-Forwarded-For line after the client's: the
+    # client's own line (forgeable) must not decide the bucket.
+    settings = make_settings(
+        tmp_path, database_url, trusted_proxies="203.0.113.0/24", **redis_settings
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        account = await make_account(app)
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+
+            async def create(forged: str) -> int:
+                headers = [
+                    ("X-Api-Key", account.site_key),
+                    ("X-Forwarded-For", forged),  # what the client sent
+                    ("X-Forwarded-For", "192.0.2.50"),  # what the proxy saw, its own line
+                ]
+                response = await client.post(CREATE, json=create_body(), headers=headers)
+                return response.status_code
+
+            codes = [await create(f"198.51.100.{i}") for i in range(6)]
+            assert codes == [201] * 5 + [429]  # one client, 192.0.2.50, however it forges
+            # And the login throttle reads the same list.
+            logins = []
+            for i in range(61):
+                response = await client.post(
+                    "/api/v1/agent/login",
+                    json={"email": f"nobody{i}@example.com", "password": "wrong password"},
+                    headers=[
+                        ("X-Forwarded-For", f"198.51.100.{i}"),
+                        ("X-Forwarded-For", "192.0.2.51"),
+                    ],
+                )
+                logins.append(response.status_code)
+            assert logins == [401] * 60 + [429]
+
+
 async def test_preflight_costs_nothing(client, account):
     for _ in range(10):
         preflight = await client.options(

@@ -6,8 +6,9 @@ from typing import Any
 
 from starlette.requests import Request
 
-from frontdesk.agents.service import agent_by_password
+from frontdesk.agents.service import agent_by_password, sign_in_email
 from frontdesk.errors import AppError
+from frontdesk.kit.client_address import joined_forwarded_for
 from frontdesk.kit.request_body import read_fields
 from frontdesk.models import Agent
 from frontdesk.runtime import runtime
@@ -20,9 +21,11 @@ LOGIN_PER_ADDRESS = 60
 async def throttle_login(request: Request, email: str) -> None:
     rt = runtime(request)
     peer = request.client.host if request.client else None
-    address = rt.client_address(peer, request.headers.get("x-forwarded-for"))
+    address = rt.client_address(
+        peer, joined_forwarded_for(request.headers.getlist("x-forwarded-for"))
+    )
     for limit, key in (
-        (LOGIN_PER_EMAIL, f"login/{address}/{email.lower()}"),
+        (LOGIN_PER_EMAIL, f"login/{address}/{sign_in_email(email)}"),
         (LOGIN_PER_ADDRESS, f"login/{address}"),
     ):
         verdict = await rt.limiter.hit(limit, key)

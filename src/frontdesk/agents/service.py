@@ -51,8 +51,14 @@ async def create_agent(
     return agent, await issue_token(session, agent.id, "api")
 
 
+def sign_in_email(email: str) -> str:
+    """An email as sign-in looks it up; the login throttle counts the same form, so padded
+    or re-cased variants of one address share one budget."""
+    return email.strip().lower()
+
+
 async def agent_by_password(session: AsyncSession, email: str, password: str) -> Agent | None:
-    email = email.strip().lower()
+    email = sign_in_email(email)
     # NUL can't be in a stored address, and PostgreSQL refuses to even compare it.
     agent = (
         None if "\x00" in email else await session.scalar(select(Agent).where(Agent.email == email))

@@ -38,7 +38,7 @@ async def gate(
     if not origin_allowed(account, request.header(b"origin")):
         raise AppError(403, ORIGIN_NOT_ALLOWED)
 
-    address = rt.client_address(request.peer, request.header(b"x-forwarded-for"))
+    address = rt.client_address(request.peer, request.forwarded_for())
     key = f"{endpoint}/{account.id}/{address}"
     if visitor_token is not None:
         key = f"{key}/{visitor_token}"

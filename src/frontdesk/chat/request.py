@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.types import Receive, Scope
 
+from frontdesk.kit.client_address import joined_forwarded_for
 from frontdesk.ratelimits import Verdict
 
 
@@ -34,6 +35,16 @@ class ChatRequest:
     def header(self, name: bytes) -> str | None:
         value = self._headers.get(name)
         return None if value is None else value.decode("latin-1")
+
+    def forwarded_for(self) -> str | None:
+        """All X-Forwarded-For lines as one list (see kit.client_address)."""
+        if b"x-forwarded-for" not in self._headers:
+            return None  # the usual case, without walking the headers again
+        return joined_forwarded_for(
+            value.decode("latin-1")
+            for name, value in self.scope["headers"]
+            if name == b"x-forwarded-for"
+        )
 
     def query(self, name: str) -> str | None:
         if self._query is None:

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from frontdesk.config import IPNetwork
+
+
+def joined_forwarded_for(lines: Iterable[str]) -> str | None:
+    """Every X-Forwarded-For line, in order, as one list.
+
+    A proxy may add its own line rather than extend the client's; reading only the first
+    line would then take the client's own (forgeable) claim for the last hop.
+    """
+    joined = ", ".join(line for line in lines if line.strip())
+    return joined or None
 
 
 class ClientAddresses:
