@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -98,6 +99,17 @@ def test_operator_mistakes_are_one_clear_line(env, setting, expected):
 def test_db_upgrade_is_idempotent(env):
     assert run(["db", "upgrade"], env).returncode == 0
     assert run(["db", "upgrade"], env).returncode == 0
+
+
+def test_the_data_dir_is_private_to_the_service_user(env):
+    # The database holds every conversation and the hashes of every token: 0700 and 0600,
+    # whatever the umask would give.
+    assert run(["db", "upgrade"], env).returncode == 0
+    data = Path(env["FRONTDESK_DATA_DIR"])
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    database = data / "frontdesk.db"
+    assert database.stat().st_size > 0  # SQLite made its schema in the file created 0600
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
 
 
 def test_serve_refuses_a_port_in_use(env):

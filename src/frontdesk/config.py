@@ -70,8 +70,14 @@ class Settings(BaseSettings):
         return delays
 
     def ensure_data_dir(self) -> Path:
+        """The data dir, created 0700 if missing (it holds the database, files and secret),
+        with the SQLite database created 0600 before SQLite would make it world-readable."""
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if self.database_url is None:
+                database = self.data_dir / "frontdesk.db"
+                # SQLite gives its -wal and -shm files the database's own permissions.
+                os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
             probe = self.data_dir / ".write-test"
             probe.write_text("ok")
             probe.unlink()

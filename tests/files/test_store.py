@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -51,6 +52,10 @@ async def test_save_open_read_delete(
     assert middle == data[300_000:300_010]
     # Nothing temporary is left once a save completes.
     assert regular_files(tmp_path / "files") == [blob.local_path]
+    # Visitors' files are for the service's user alone.
+    assert stat.S_IMODE(blob.local_path.stat().st_mode) == 0o600
+    for directory in (tmp_path / "files", blob.local_path.parent):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700
 
     await store.delete(stored.key)
     await store.delete(stored.key)  # deleting twice is fine

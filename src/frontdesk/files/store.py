@@ -139,7 +139,9 @@ class LocalFileStore:
         key = secrets.token_hex(16)
         final = self.path_for(key)
         temporary = self.tmp / f"{key}.part"
-        await anyio.to_thread.run_sync(_make_dirs, self.tmp, final.parent)
+        await anyio.to_thread.run_sync(
+            _make_dirs, self.root, self.tmp, final.parent.parent, final.parent
+        )
         handle = await anyio.to_thread.run_sync(_open_new, temporary)
         digest = hashlib.sha256()
         size = 0
@@ -194,8 +196,10 @@ class LocalFileStore:
 
 
 def _make_dirs(*directories: Path) -> None:
+    # Visitors' files: for this service's user only, like the data dir above them. Each
+    # level is named, as mkdir gives the parents it makes the umask's default instead.
     for directory in directories:
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _open_new(path: Path) -> BinaryIO:
