@@ -39,7 +39,7 @@ async def create_agent(
         email=email,
         name=name,
         role=role,
-        password_hash=hash_password(password),
+        password_hash=await hash_password(password),
         created_us=now_us(),
     )
     try:
@@ -63,7 +63,7 @@ async def agent_by_password(session: AsyncSession, email: str, password: str) ->
     agent = (
         None if "\x00" in email else await session.scalar(select(Agent).where(Agent.email == email))
     )
-    if not verify_password(agent.password_hash if agent else None, password):
+    if not await verify_password(agent.password_hash if agent else None, password):
         return None
     return agent
 
