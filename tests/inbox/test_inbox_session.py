@@ -192,3 +192,20 @@ async def test_an_expired_session_shows_the_sign_in_form(
             )
         page = await client.get("/inbox")
         assert "Sign out" not in page.text and 'name="password"' in page.text
+
+
+async def test_a_session_cookie_is_not_a_bearer_token(app: FastAPI, account: TestAccount) -> None:
+    async with client_for(app) as client:
+        signed_in = await sign_in(client, account)
+        session_token = signed_in.cookies["frontdesk_session"]
+        assert (await client.get("/api/v1/agent/me")).status_code == 200  # as a cookie
+    async with client_for(app) as bare:
+        as_bearer = await bare.get(
+            "/api/v1/agent/me", headers={"Authorization": f"Bearer {session_token}"}
+        )
+        assert (as_bearer.status_code, as_bearer.json()) == (
+            401,
+            {"error": "Authentication required"},
+        )
+        api = await bare.get("/api/v1/agent/me", headers=account.admin)
+        assert api.status_code == 200  # API tokens still are

@@ -31,8 +31,10 @@ async def authenticate(request: Request) -> Agent:
     authorization = request.headers.get("authorization", "")
     scheme, _, credentials = authorization.partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
+        # API tokens only: a session cookie's value sent as a Bearer token would skip the
+        # session's expiry and the CSRF check.
         async with rt.db.read() as session:
-            agent = await agent_by_token(session, credentials.strip())
+            agent = await agent_by_token(session, credentials.strip(), kind="api")
     elif cookie := request.cookies.get(SESSION_COOKIE):
         if request.method not in SAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER, "")
