@@ -4,7 +4,7 @@ import { api } from "./inbox_api.js";
 import { chevronLeft, clear, h, paperclip, timeElement } from "./inbox_dom.js";
 import { fileSize } from "./inbox_format.js";
 import { Composer } from "./inbox_composer.js";
-import { renderContact } from "./inbox_contact.js";
+import { nameLine, renderContact } from "./inbox_contact.js";
 
 // Types a browser shows safely inline; everything else is offered as a download.
 const PREVIEWABLE = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
@@ -131,7 +131,7 @@ export class ConversationView {
       h(
         "div",
         { class: "conv-title" },
-        h("h2", { tabindex: "-1" }, conversation.contact.name),
+        nameLine(conversation, h("h2", { tabindex: "-1" }, conversation.contact.name)),
         h(
           "p",
           { class: "conv-subtitle" },

@@ -3,6 +3,7 @@
 import { api, query } from "./inbox_api.js";
 import { clear, h, timeElement } from "./inbox_dom.js";
 import { preview } from "./inbox_format.js";
+import { typedName, verifiedMark } from "./inbox_identity.js";
 
 const PAGE = 50;
 
@@ -197,6 +198,7 @@ export class ConversationList {
           { class: "conv-top" },
           unread ? h("span", { class: "unread-dot", title: "Unread" }, h("span", { class: "visually-hidden" }, "Unread: ")) : null,
           h("span", { class: "conv-name" }, item.contact.name),
+          verifiedMark(item.contact, { compact: true }),
           timeElement(item.last_message ? item.last_message.timestamp : item.updated_at),
         ),
         h("span", { class: "conv-preview" }, preview(item.last_message)),
@@ -204,6 +206,7 @@ export class ConversationList {
           "span",
           { class: "conv-meta" },
           item.status === "closed" ? h("span", { class: "badge closed" }, "Closed") : null,
+          typedName(item),
           item.assignee ? h("span", { class: "assignee" }, `→ ${item.assignee.name}`) : null,
         ),
       ),

@@ -128,6 +128,9 @@
   const startBtn = h('button', { class: 'primary', type: 'submit', text: 'Start chat' });
   const form = h('form', { class: 'form', novalidate: true }, field('Name', nameIn),
     field('Email', emailIn), field('Message', firstIn), formError, startBtn);
+  // A signed-in visitor (data-user-*): userId, who (sent on create), resume(): widget_identity.js.
+  /* global userId, who, resume */
+  /* @include widget_identity.js */
   // The conversation.
   const log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation',
     tabindex: '0' });
@@ -172,7 +175,7 @@
     if (!open) return launcher.focus({ preventScroll: true });
     markRead();
     scrollDown();
-    (body.contains(form) ? nameIn : input).focus();
+    (body.contains(form) ? form.querySelector('input,textarea') : input).focus();
     schedule(0);
   };
   launcher.addEventListener('click', () => setOpen(true));
@@ -325,9 +328,10 @@
     formError.textContent = '';
     // Kept before sending: if the answer is lost, the next try gets 409 and simply opens it.
     state.token = state.token || randomId();
+    if (userId) state.user = userId; // whose it is: another user on this browser starts over
     save();
     const r = await call('POST', 'conversations', {
-      name: nameIn.value, email: emailIn.value, message: firstIn.value, visitor_token: state.token,
+      name: nameIn.value, email: emailIn.value, message: firstIn.value, visitor_token: state.token, ...who,
     });
     startBtn.disabled = false;
     if (r.status !== 201 && r.status !== 409) {
@@ -456,7 +460,7 @@
   };
 
   const start = async () => {
-    const r = await call('GET', 'config');
+    const [r] = await Promise.all([call('GET', 'config'), resume()]); // both before showing
     if (r.status === 401 || r.status === 403) {
       return console.warn('Frontdesk chat: ' + r.error + ' (check data-site-key and allowed origins)');
     }
