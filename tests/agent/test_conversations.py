@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from tests.support.accounts import make_agent, start_conversation
@@ -158,9 +160,32 @@ async def test_limit_is_clamped_to_100(client, account):
     assert len(default["conversations"]) == 50
 
 
-async def test_bad_cursor(client, account):
-    response = await client.get(API, params={"cursor": "!!garbage"}, headers=account.admin)
+def _cursor(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "!!garbage",
+        _cursor("9" * 30 + ":1"),  # past a BIGINT: PostgreSQL raised, a 500
+        _cursor("1:" + "9" * 30),
+        _cursor(f"{2**63}:1"),
+        _cursor("-1:1"),
+        _cursor("1:0"),
+        _cursor("1:2:3"),
+        "A" * 65,
+    ],
+)
+async def test_bad_cursor(client, account, cursor):
+    response = await client.get(API, params={"cursor": cursor}, headers=account.admin)
     assert (response.status_code, response.json()) == (422, {"error": "Invalid cursor"})
+
+
+async def test_a_cursor_at_the_edges_of_its_columns_is_fine(client, account):
+    for cursor in (_cursor(f"{2**63 - 1}:{2**31 - 1}"), _cursor("0:1")):
+        response = await client.get(API, params={"cursor": cursor}, headers=account.admin)
+        assert response.status_code == 200
 
 
 async def test_detail_includes_every_message_and_notes(client, account):

@@ -12,6 +12,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.conversations.serialize import agent_conversation, agent_message, chat_message
+from frontdesk.kit.ids import MAX_ID
 from frontdesk.models import Agent, Attachment, Contact, Conversation, Message
 
 
@@ -111,12 +112,18 @@ def encode_cursor(conversation: Conversation) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[int, int] | None:
+    """What encode_cursor made, or None; values the columns can't hold are None too (a
+    PostgreSQL BIGINT refuses them with an error rather than matching nothing)."""
+    if len(cursor) > 64:
+        return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        activity, conversation_id = raw.split(":")
-        return int(activity), int(conversation_id)
+        activity, conversation_id = (int(part) for part in raw.split(":"))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return None
+    if not (0 <= activity < 2**63 and 1 <= conversation_id <= MAX_ID):
+        return None
+    return activity, conversation_id
 
 
 def _like(term: str) -> str:
