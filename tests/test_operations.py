@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from frontdesk.app import create_app
 from frontdesk.ops.metrics import Metrics
 from tests.conftest import make_settings
@@ -21,8 +23,6 @@ async def test_readyz_when_the_database_answers(client):
 async def test_readyz_is_503_when_the_database_is_gone(tmp_path):
     # A database file in a directory that doesn't exist can't be opened.
     app = create_app(make_settings(tmp_path, f"sqlite:///{tmp_path}/missing/dir/x.db"))
-    import httpx
-
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -94,3 +94,23 @@ def test_latency_buckets_are_cumulative_and_a_bound_belongs_to_its_bucket():
     assert f"{bucket('5.0')} 3.0" in text
     assert f"{bucket('+Inf')} 4.0" in text
     assert 'frontdesk_http_request_duration_seconds_sum{route="/r"} 7.0045' in text
+
+
+async def test_an_unexpected_error_is_logged_by_route_never_by_path(tmp_path, caplog):
+    # A route that fails, added for the test: the catch-all must answer 500 with the
+    # envelope and log the route's template, never the visitor_token in the path.
+    app = create_app(make_settings(tmp_path, f"sqlite:///{tmp_path}/x.db"))
+
+    async def fails(visitor_token: str) -> None:
+        raise RuntimeError("boom")
+
+    app.add_api_route("/api/v1/chat/conversations/{visitor_token}/boom", fails)
+    secret_token = "visitor-secret-0123456789"
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get(f"/api/v1/chat/conversations/{secret_token}/boom")
+    assert (response.status_code, response.json()) == (500, {"error": "Internal server error"})
+    logged = caplog.text
+    assert "/api/v1/chat/conversations/{visitor_token}/boom" in logged
+    assert secret_token not in logged

@@ -63,7 +63,9 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    # The route's template, never the path: chat paths hold visitor_tokens, which are secrets.
+    route = getattr(request.scope.get("route"), "path", "unmatched route")
+    log.exception("unhandled error on %s %s", request.method, route)
     return error_response(500, INTERNAL)
 
 
