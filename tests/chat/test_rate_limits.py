@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import httpx
 import pytest
 
@@ -253,3 +255,84 @@ async def test_the_hot_routes_refuse_as_every_route_does(client, account):
     cid = listing.json()["conversations"][0]["id"]
     detail = await client.get(f"/api/v1/agent/conversations/{cid}", headers=account.admin)
     assert [m["body"] for m in detail.json()["messages"]].count("hello") == 1
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["short", "x" * 129, "has space 0123456789", "new-line-0123456789\n", "é" * 20, "a%b" * 8],
+)
+async def test_a_malformed_token_is_404_before_the_limit_and_counts_nothing(client, account, token):
+    await client.patch(
+        "/api/v1/agent/settings",
+        json={"rate_limits": {"get_messages": 2, "send_message": 2}},
+        headers=account.admin,
+    )
+    url = f"{CREATE}/{quote(token, safe='')}/messages"
+    for _ in range(4):
+        for response in (
+            await client.get(url, headers=account.widget),
+            await client.post(url, json={"message": "hi"}, headers=account.widget),
+        ):
+            assert (response.status_code, response.json()) == (
+                404,
+                {"error": "Conversation not found"},
+            )
+            assert "x-ratelimit-remaining" not in response.headers
+    # Nothing was counted: a real visitor from this address still has the whole budget.
+    real = await start_conversation(client, account)
+    read = await client.get(f"{CREATE}/{real}/messages", headers=account.widget)
+    assert read.status_code == 200 and read.headers["x-ratelimit-remaining"] == "1"
+
+
+async def test_fresh_tokens_buy_no_fresh_budget_past_ten_times_the_limit(client, account):
+    # Ten visitors' worth per address: the 11th token's first request is refused.
+    await client.patch(
+        "/api/v1/agent/settings",
+        json={"rate_limits": {"get_messages": 3, "create_conversation": 1000}},
+        headers=account.admin,
+    )
+    tokens = [visitor_token() for _ in range(11)]
+    codes = []
+    for token in tokens:
+        for _ in range(3):
+            response = await client.get(f"{CREATE}/{token}/messages", headers=account.widget)
+            codes.append(response.status_code)
+    assert codes[:30] == [404] * 30  # unknown, well-formed tokens: counted, not found
+    assert codes[30:] == [429] * 3
+    refused = await client.get(f"{CREATE}/{tokens[-1]}/messages", headers=account.widget)
+    assert refused.json() == {"error": "Rate limit exceeded"}
+    assert refused.headers["x-ratelimit-limit"] == "30"
+
+
+async def test_the_per_address_cap_counts_an_ipv6_slash_64_as_one_client(
+    tmp_path, database_url, redis_settings
+):
+    app = create_app(make_settings(tmp_path, database_url, **redis_settings))
+    async with app.router.lifespan_context(app):
+        account = await make_account(app)
+        await app_patch(app, account, {"get_messages": 1})
+        codes = []
+        for i in range(11):
+            # Each request from another address of one /64, with a token of its own.
+            peer = f"2001:db8:1:2::{i + 1:x}"
+            transport = httpx.ASGITransport(app=app, client=(peer, 5000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                response = await client.get(
+                    f"{CREATE}/{visitor_token()}/messages", headers=account.widget
+                )
+                codes.append(response.status_code)
+        assert codes == [404] * 10 + [429]
+        # Another /64 is another client.
+        transport = httpx.ASGITransport(app=app, client=("2001:db8:1:3::1", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            other = await client.get(f"{CREATE}/{visitor_token()}/messages", headers=account.widget)
+            assert other.status_code == 404
+
+
+async def app_patch(app, account, limits: dict[str, int]) -> None:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.patch(
+            "/api/v1/agent/settings", json={"rate_limits": limits}, headers=account.admin
+        )
+        assert response.status_code == 200

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from functools import lru_cache
 
 from starlette.requests import Request
 
 from frontdesk.chat.request import ChatRequest, chat_request
+from frontdesk.conversations.limits import CONVERSATION_NOT_FOUND
 from frontdesk.errors import AppError
+from frontdesk.kit.validation import VISITOR_TOKEN
 from frontdesk.models import Account
 from frontdesk.runtime import Runtime, runtime
 
@@ -15,6 +19,8 @@ INVALID_SITE_KEY = "Invalid site key"
 ORIGIN_NOT_ALLOWED = "Origin not allowed"
 RATE_LIMITED = "Rate limit exceeded"
 SITE_KEY_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
+# The per-address cap on routes under /conversations/:visitor_token/, in per-token limits.
+TOKENS_PER_ADDRESS = 10
 
 
 def origin_allowed(account: Account, origin: str | None) -> bool:
@@ -25,7 +31,11 @@ def origin_allowed(account: Account, origin: str | None) -> bool:
 
 
 async def gate(
-    rt: Runtime, request: ChatRequest, endpoint: str, visitor_token: str | None = None
+    rt: Runtime,
+    request: ChatRequest,
+    endpoint: str,
+    visitor_token: str | None = None,
+    not_found: str = CONVERSATION_NOT_FOUND,
 ) -> Account:
     """Authenticate and count a chat request; its verdict's headers go on whatever answers."""
     site_key = request.header(b"x-api-key") or request.query("site_key")
@@ -38,17 +48,51 @@ async def gate(
     if not origin_allowed(account, request.header(b"origin")):
         raise AppError(403, ORIGIN_NOT_ALLOWED)
 
+    if visitor_token is not None and not VISITOR_TOKEN.match(visitor_token):
+        # Before the limit: a malformed token names no conversation, and must not become a
+        # rate-limit key of its own (each one a new window kept in memory).
+        # (`not_found`: a route's own sentence, as downloads say "File not found".)
+        raise AppError(404, not_found)
+
     address = rt.client_address(request.peer, request.forwarded_for())
-    key = f"{endpoint}/{account.id}/{address}"
-    if visitor_token is not None:
-        key = f"{key}/{visitor_token}"
-    verdict = request.verdict = await rt.limiter.hit(account.rate_limit(endpoint), key)
+    limit = account.rate_limit(endpoint)
+    if visitor_token is None:
+        verdict = await rt.limiter.hit(limit, f"{endpoint}/{account.id}/{address}")
+    else:
+        # Fresh tokens don't buy fresh budgets: one address (an IPv6 /64) gets at most ten
+        # visitors' worth of each token route. The cap is asked first, so a request it
+        # refuses costs the token's own window nothing.
+        verdict = await rt.limiter.hit(
+            limit * TOKENS_PER_ADDRESS, f"{endpoint}/{account.id}/{network_of(address)}/*"
+        )
+        if verdict.allowed:
+            verdict = await rt.limiter.hit(
+                limit, f"{endpoint}/{account.id}/{address}/{visitor_token}"
+            )
+    request.verdict = verdict
     if not verdict.allowed:
         rt.metrics.rate_limited.labels(endpoint).inc()
         raise AppError(429, RATE_LIMITED)
     return account
 
 
-async def chat_guard(request: Request, endpoint: str, visitor_token: str | None = None) -> Account:
+@lru_cache(maxsize=65536)
+def network_of(address: str) -> str:
+    """What one client is for the per-address cap: an IPv4 address, or an IPv6 /64 (one
+    customer's line; an attacker holds a whole /64 as easily as one address)."""
+    if ":" not in address:
+        return address
+    try:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    except ValueError:
+        return address
+
+
+async def chat_guard(
+    request: Request,
+    endpoint: str,
+    visitor_token: str | None = None,
+    not_found: str = CONVERSATION_NOT_FOUND,
+) -> Account:
     """The gate for a route under FastAPI; its verdict stays on the request's ChatRequest."""
-    return await gate(runtime(request), chat_request(request), endpoint, visitor_token)
+    return await gate(runtime(request), chat_request(request), endpoint, visitor_token, not_found)

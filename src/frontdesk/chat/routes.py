@@ -146,7 +146,7 @@ async def send_message(request: Request, visitor_token: str) -> JSON:
 async def chat_download(
     request: Request, visitor_token: str, activity_id: str, file_id: str
 ) -> FileDownload:
-    account = await chat_guard(request, "download_file", visitor_token)
+    account = await chat_guard(request, "download_file", visitor_token, FILE_NOT_FOUND)
     asked = asked_disposition(request.query_params.get("disposition"))
     message_id, attachment_id = parse_id(activity_id), parse_id(file_id)
     if message_id is None or attachment_id is None or not VISITOR_TOKEN.match(visitor_token):

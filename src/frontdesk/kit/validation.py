@@ -6,7 +6,8 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 
-VISITOR_TOKEN = re.compile(r"^[A-Za-z0-9\-_.:]{16,128}$")
+# \Z, not $: `$` also matches before a final newline, which no token may end with.
+VISITOR_TOKEN = re.compile(r"^[A-Za-z0-9\-_.:]{16,128}\Z")
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 ORIGIN = re.compile(
     r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$"
