@@ -23,6 +23,10 @@ from frontdesk.events.bus import SHUTDOWN, InProcessBus, RedisBus
 from frontdesk.files.store import FileStore, LocalFileStore
 from frontdesk.kit.client_address import ClientAddresses
 from frontdesk.kit.clock import now_us
+from frontdesk.mail.config import mail_config
+from frontdesk.mail.jobs import EmailJobs
+from frontdesk.mail.queue import KIND as EMAIL_KIND
+from frontdesk.mail.queue import queue_email
 from frontdesk.ops.metrics import Metrics
 from frontdesk.outbox import jobs as outbox_jobs
 from frontdesk.outbox.jobs import ClaimedJob, Outcome
@@ -66,6 +70,11 @@ class Runtime:
         self.webhooks = WebhookSender(self.db, settings.webhook_allow_private)
         self.outbox.handlers[WEBHOOK_KIND] = self.webhooks
         self.outbox.observers.append(self._count_attempt)
+        # Email (contract section 8): None without FRONTDESK_SMTP_URL, and then nothing
+        # email-related is queued at all.
+        self.mail = mail_config(settings)
+        if self.mail is not None:
+            self.outbox.handlers[EMAIL_KIND] = EmailJobs(self.db, self.mail, self.outbox.wake)
         self.db.before_commit = self._before_commit
         self._housekeeping: asyncio.Task[None] | None = None
 
@@ -88,6 +97,8 @@ class Runtime:
     ) -> AfterCommit | None:
         """The outbox rows a transaction's events call for, written before it commits."""
         queued = await queue_deliveries(transaction, events)
+        if self.mail is not None:
+            queued = await queue_email(transaction, events, self.mail.delay_us) or queued
         return self.outbox.wake if queued else None
 
     def _count_attempt(self, job: ClaimedJob, outcome: Outcome, status: str) -> None:

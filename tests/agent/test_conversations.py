@@ -34,6 +34,7 @@ async def test_list_shape_and_order(client, account):
         "updated_at",
         "last_message",
         "assignee",
+        "visitor_last_seen_at",
     }
     assert row["contact"]["name"] == "Second" and row["contact"]["email"] == "s@example.com"
     assert row["status"] == "open" and row["assignee"] is None
