@@ -22,6 +22,8 @@ DELAY = 0.5
 SCHEDULE = "0.2,0.2"
 INBOUND_DOMAIN = "in.example.com"
 INBOUND_TOKEN = "inbound-secret-token"
+# Small, so a test can send a file at and just past the limit.
+MAX_UPLOAD = 4096
 
 
 @pytest.fixture
@@ -53,6 +55,7 @@ def settings(
         smtp_inbound=f"127.0.0.1:{inbound_port}",
         inbound_token=INBOUND_TOKEN,
         email_delay_seconds=DELAY,
+        max_upload_bytes=MAX_UPLOAD,
         webhook_retry_schedule=SCHEDULE,
         **redis_settings,
     )
