@@ -3,6 +3,7 @@
 
 import { api } from "./inbox_api.js";
 import { clear, h } from "./inbox_dom.js";
+import { emailStatusSection } from "./inbox_email.js";
 
 const RATE_LIMITS = [
   ["config", "Widget config"],
@@ -34,7 +35,7 @@ export class SettingsView {
     clear(
       this.root,
       h("h1", { class: "settings-title" }, "Settings"),
-      h("div", { class: "settings-grid" }, this.widgetSection(), h("div", { class: "settings-side" }, this.embedSection(), this.agentsSection())),
+      h("div", { class: "settings-grid" }, this.widgetSection(), h("div", { class: "settings-side" }, this.embedSection(), this.agentsSection(), emailStatusSection())),
     );
   }
 
