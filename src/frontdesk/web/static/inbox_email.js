@@ -4,8 +4,13 @@
 import { api } from "./inbox_api.js";
 import { clear, h } from "./inbox_dom.js";
 
-// Emails the open conversation's transcript to its contact at once.
+const bootElement = document.getElementById("inbox-boot");
+// Whether the server sends email at all (FRONTDESK_SMTP_URL), as it rendered the page.
+const emailOn = Boolean(JSON.parse(bootElement ? bootElement.textContent : "{}").email);
+
+// Emails the open conversation's transcript to its contact at once; none without email.
 export function transcriptButton(conversationId) {
+  if (!emailOn) return null;
   const status = h("span", { class: "save-status transcript-status", role: "status" });
   const button = h("button", { type: "button", class: "secondary" }, "Send transcript");
   button.addEventListener("click", async () => {
