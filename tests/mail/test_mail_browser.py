@@ -89,7 +89,7 @@ def test_the_inbox_sends_a_transcript_and_saves_the_email_switch(page: Page, fro
         page.wait_for_timeout(50)
     assert "Hello inbox" in transcripts_to(sink, "ivan@example.com")[0]
     # Each agent's own switch for notification emails.
-    switch = page.get_by_label("Email me about new and unanswered conversations")
+    switch = page.get_by_label("Notify me by mail of new and unanswered conversations")
     expect(switch).to_be_checked()
     switch.uncheck()
     expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
@@ -97,5 +97,5 @@ def test_the_inbox_sends_a_transcript_and_saves_the_email_switch(page: Page, fro
     assert me["email_notifications"] is False
     # The admins' Email card says it is configured.
     page.get_by_role("link", name="Settings").click()
-    card = page.get_by_role("region", name="Email")
+    card = page.locator("section.email-status")
     expect(card).to_contain_text("Sending as frontdesk@127.0.0.1")

@@ -28,7 +28,7 @@ export function transcriptButton(conversationId) {
   return h("span", { class: "transcript" }, button, status);
 }
 
-// "Email me about new and unanswered conversations", saved as the agent's own preference.
+// "Notify me by mail of new and unanswered conversations", saved as the agent's own preference.
 export async function mountEmailPreference(container) {
   const box = h("input", { type: "checkbox", id: "email-notifications" });
   const status = h("span", { class: "save-status", role: "status" });
@@ -37,7 +37,7 @@ export async function mountEmailPreference(container) {
     { class: "email-preference muted" },
     box,
     " ",
-    h("label", { for: "email-notifications" }, "Email me about new and unanswered conversations"),
+    h("label", { for: "email-notifications" }, "Notify me by mail of new and unanswered conversations"),
     " ",
     status,
   );
@@ -63,12 +63,8 @@ export async function mountEmailPreference(container) {
 // The admins' card: is email set up, and is sending failing?
 export function emailStatusSection() {
   const body = h("div", {}, h("p", { class: "muted" }, "Loading…"));
-  const section = h(
-    "section",
-    { class: "card email-status", "aria-labelledby": "email-heading" },
-    h("h2", { id: "email-heading" }, "Email"),
-    body,
-  );
+  // Not a labelled region: "Email" already labels the new-agent form's address field.
+  const section = h("section", { class: "card email-status" }, h("h2", {}, "Email"), body);
   api("/email/status").then(
     (status) => clear(body, ...describe(status)),
     (error) => clear(body, h("p", { class: "form-error", role: "alert" }, error.message)),
