@@ -38,8 +38,25 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     # Seconds to wait after each failed delivery attempt; past the last, it has failed.
     webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
+    # Email (contract section 8). No SMTP URL: no email at all; see email/settings.py.
+    smtp_url: str | None = None
+    mail_from: str | None = None
+    inbound_domain: str | None = None
+    smtp_inbound: str | None = None
+    inbound_token: str | None = None
+    email_delay_seconds: float = Field(default=120.0, ge=0)
 
-    @field_validator("redis_url", "database_url", "secret_key", mode="before")
+    @field_validator(
+        "redis_url",
+        "database_url",
+        "secret_key",
+        "smtp_url",
+        "mail_from",
+        "inbound_domain",
+        "smtp_inbound",
+        "inbound_token",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

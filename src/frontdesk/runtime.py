@@ -23,6 +23,12 @@ from frontdesk.events.bus import SHUTDOWN, InProcessBus, RedisBus
 from frontdesk.files.store import FileStore, LocalFileStore
 from frontdesk.kit.client_address import ClientAddresses
 from frontdesk.kit.clock import now_us
+from frontdesk.mail.config import inbound_address, mail_config
+from frontdesk.mail.inbound import InboundMail
+from frontdesk.mail.jobs import EmailJobs
+from frontdesk.mail.queue import KIND as EMAIL_KIND
+from frontdesk.mail.queue import queue_email
+from frontdesk.mail.receiver import SmtpReceiver
 from frontdesk.ops.metrics import Metrics
 from frontdesk.outbox import jobs as outbox_jobs
 from frontdesk.outbox.jobs import ClaimedJob, Outcome
@@ -66,6 +72,20 @@ class Runtime:
         self.webhooks = WebhookSender(self.db, settings.webhook_allow_private)
         self.outbox.handlers[WEBHOOK_KIND] = self.webhooks
         self.outbox.observers.append(self._count_attempt)
+        # Email (contract section 8): None without FRONTDESK_SMTP_URL, and then nothing
+        # email-related is queued at all.
+        self.mail = mail_config(settings)
+        if self.mail is not None:
+            self.outbox.handlers[EMAIL_KIND] = EmailJobs(self.db, self.mail, self.outbox.wake)
+        # Replies by email: over SMTP (FRONTDESK_SMTP_INBOUND) and/or HTTP (an inbound token).
+        listen = inbound_address(settings)
+        self.inbound: InboundMail | None = None
+        self.smtp_receiver: SmtpReceiver | None = None
+        if listen or settings.inbound_token:
+            domain = (settings.inbound_domain or "").strip().lower() or None
+            self.inbound = InboundMail(self.db, self.files, settings.max_upload_bytes, domain)
+            if listen:
+                self.smtp_receiver = SmtpReceiver(self.inbound, *listen)
         self.db.before_commit = self._before_commit
         self._housekeeping: asyncio.Task[None] | None = None
 
@@ -81,6 +101,8 @@ class Runtime:
         # With SQLite's serving lock held no other process works this database, so leases
         # a killed process left are released at once instead of when they expire.
         await self.outbox.start(sole_worker=self.serving_lock is not None)
+        if self.smtp_receiver is not None:
+            await self.smtp_receiver.start()
         self._housekeeping = asyncio.create_task(self._keep_house(), name="frontdesk-housekeeping")
 
     async def _before_commit(
@@ -88,6 +110,8 @@ class Runtime:
     ) -> AfterCommit | None:
         """The outbox rows a transaction's events call for, written before it commits."""
         queued = await queue_deliveries(transaction, events)
+        if self.mail is not None:
+            queued = await queue_email(transaction, events, self.mail.delay_us) or queued
         return self.outbox.wake if queued else None
 
     def _count_attempt(self, job: ClaimedJob, outcome: Outcome, status: str) -> None:
@@ -143,6 +167,8 @@ class Runtime:
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             await asyncio.gather(self._housekeeping, return_exceptions=True)
+        if self.smtp_receiver is not None:
+            await self.smtp_receiver.stop()
         await self.outbox.stop()
         await self.webhooks.close()
         await self.bus.stop()

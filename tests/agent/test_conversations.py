@@ -37,6 +37,7 @@ async def test_list_shape_and_order(client, account):
         "updated_at",
         "last_message",
         "assignee",
+        "visitor_last_seen_at",
     }
     assert row["contact"]["name"] == "Second" and row["contact"]["email"] == "s@example.com"
     assert set(row["contact"]) == {"id", "name", "email", "user_id"}

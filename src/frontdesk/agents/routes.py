@@ -9,7 +9,7 @@ from starlette.responses import Response
 from frontdesk.agents import service
 from frontdesk.agents.auth import CurrentAdmin, CurrentAgent
 from frontdesk.agents.login import password_login
-from frontdesk.agents.serialize import agent_json
+from frontdesk.agents.serialize import agent_json, me_json
 from frontdesk.errors import AppError
 from frontdesk.kit.json_response import JSON
 from frontdesk.kit.request_body import read_fields, text_field
@@ -31,7 +31,24 @@ async def login(request: Request) -> JSON:
 
 @router.get("/me", summary="The signed-in agent")
 async def me(agent: CurrentAgent) -> JSON:
-    return JSON(agent_json(agent))
+    return JSON(me_json(agent))
+
+
+@router.patch("/me", summary="Change the signed-in agent's preferences")
+async def update_me(request: Request, agent: CurrentAgent) -> JSON:
+    """`{"email_notifications": bool}`: emails of new and unanswered conversations."""
+    fields = await read_fields(request)
+    unknown = set(fields) - {"email_notifications"}
+    if unknown:
+        raise AppError(422, f"Unknown field: {sorted(unknown)[0][:100]}")
+    notifications = fields.get("email_notifications")
+    if "email_notifications" in fields and not isinstance(notifications, bool):
+        raise AppError(422, "email_notifications must be true or false")
+    async with runtime(request).db.write() as session:
+        updated = await service.update_preferences(
+            session, agent.id, email_notifications=notifications
+        )
+    return JSON(me_json(updated))
 
 
 @router.get("/agents", summary="The account's agents")

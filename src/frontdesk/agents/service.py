@@ -118,6 +118,18 @@ async def remove_agent(session: AsyncSession, admin: Agent, agent_id: str) -> No
     await session.flush()
 
 
+async def update_preferences(
+    session: AsyncSession, agent_id: int, *, email_notifications: bool | None
+) -> Agent:
+    agent = await session.get(Agent, agent_id, populate_existing=True)
+    if agent is None:  # removed while this request was on its way
+        raise AppError(404, "Agent not found")
+    if email_notifications is not None:
+        agent.email_notifications = email_notifications
+        await session.flush()
+    return agent
+
+
 async def start_session(session: AsyncSession, agent_id: int, previous: str | None) -> str:
     """A new inbox session token; signing in again ends the session this browser had."""
     if previous:

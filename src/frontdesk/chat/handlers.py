@@ -12,6 +12,7 @@ from typing import Any
 from frontdesk.chat.gate import gate
 from frontdesk.chat.request import ChatRequest
 from frontdesk.conversations.limits import CONVERSATION_NOT_FOUND, MAX_MESSAGE, MESSAGE_TOO_LONG
+from frontdesk.conversations.seen import record_seen
 from frontdesk.conversations.service import find_replay, post_visitor_message
 from frontdesk.errors import AppError
 from frontdesk.kit.clock import format_us, parse_iso
@@ -57,10 +58,12 @@ async def messages(rt: Runtime, request: ChatRequest, visitor_token: str) -> tup
         if since_us is None:
             raise AppError(422, "Invalid since timestamp")
     # The cache refuses tokens of the wrong shape before any query (404, like unknown ones).
-    found = await rt.conversations.messages(account.id, visitor_token, since_us)
+    found = await rt.conversations.read(account.id, visitor_token, since_us)
     if found is None:
         raise AppError(404, CONVERSATION_NOT_FOUND)
-    return 200, found
+    conversation, messages = found
+    await record_seen(rt.db, conversation, messages)
+    return 200, messages
 
 
 async def send(rt: Runtime, request: ChatRequest, visitor_token: str) -> tuple[int, Any]:

@@ -71,6 +71,13 @@ class ConversationCache:
         self, account_id: int, visitor_token: str, since_us: int | None
     ) -> list[dict[str, Any]] | None:
         """Public messages after `since_us`, oldest first; None when there is no conversation."""
+        found = await self.read(account_id, visitor_token, since_us)
+        return None if found is None else found[1]
+
+    async def read(
+        self, account_id: int, visitor_token: str, since_us: int | None
+    ) -> tuple[Conversation, list[dict[str, Any]]] | None:
+        """The conversation and its public messages after `since_us`, oldest first."""
         if self.enabled:
             tail = self._cache.get((account_id, visitor_token)) or await self._load(
                 account_id, visitor_token
@@ -79,7 +86,7 @@ class ConversationCache:
                 return None
             cached = tail.after(since_us)
             if cached is not None:
-                return cached
+                return tail.conversation, cached
         if not VISITOR_TOKEN.match(visitor_token):
             return None
         async with self.db.read() as session:
@@ -88,7 +95,7 @@ class ConversationCache:
             )
             if conversation is None:
                 return None
-            return await queries.chat_messages(session, conversation, since_us)
+            return conversation, await queries.chat_messages(session, conversation, since_us)
 
     async def _load(self, account_id: int, visitor_token: str) -> Tail | None:
         # Tokens of the wrong shape never reach a query (nor the cache, so a hit needs no check).

@@ -75,4 +75,10 @@ def agent_conversation(
         "updated_at": format_us(conversation.updated_us),
         "last_message": last_message,
         "assignee": {"id": assignee.id, "name": assignee.name} if assignee else None,
+        # The newest reply the visitor has received (contract sections 8.3 and 10).
+        "visitor_last_seen_at": (
+            format_us(conversation.visitor_last_seen_us)
+            if conversation.visitor_last_seen_us
+            else None
+        ),
     }

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import anyio
 
 from frontdesk.conversations import queries
+from frontdesk.conversations.seen import record_seen
 from frontdesk.events.bus import RESYNC, SHUTDOWN, Subscription
 from frontdesk.events.sse import HEARTBEAT, PREAMBLE, frame
 from frontdesk.kit.clock import format_us, parse_iso
@@ -72,6 +73,7 @@ class _VisitorStream:
         for message in fresh:
             frames.append(frame("message", message, message["timestamp"]))
             watermark = parse_iso(message["timestamp"]) or watermark
+        await record_seen(self.rt.db, self.conversation, fresh)
         return frames, watermark
 
     async def run(self, since: int | None) -> AsyncIterator[bytes]:
@@ -105,6 +107,7 @@ class _VisitorStream:
                 if event.prev_ts_us == watermark:
                     if event.public is not None:
                         yield frame("message", event.public, event.public["timestamp"])
+                        await record_seen(self.rt.db, self.conversation, [event.public])
                     watermark = event.ts_us
                 else:
                     behind = True

@@ -5,6 +5,7 @@ from frontdesk.models.agent import Agent, AgentToken
 from frontdesk.models.base import Base
 from frontdesk.models.contact import Contact
 from frontdesk.models.conversation import Conversation
+from frontdesk.models.email import EmailConversation, EmailThread, InboundEmail
 from frontdesk.models.message import (
     Attachment,
     IdempotencyKey,
@@ -23,7 +24,10 @@ __all__ = [
     "Base",
     "Contact",
     "Conversation",
+    "EmailConversation",
+    "EmailThread",
     "IdempotencyKey",
+    "InboundEmail",
     "Message",
     "NewAttachment",
     "OutboxJob",

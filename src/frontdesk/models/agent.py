@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.models.base import Base, Micros
@@ -19,6 +19,8 @@ class Agent(Base):
     role: Mapped[str] = mapped_column(String(16))  # "admin" | "agent"
     password_hash: Mapped[str] = mapped_column(String(255))
     created_us: Mapped[int] = mapped_column(Micros)
+    # Emails of new and unanswered conversations (contract section 8, kinds 1 and 2).
+    email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class AgentToken(Base):

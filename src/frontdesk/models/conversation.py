@@ -35,3 +35,5 @@ class Conversation(Base):
     last_message_us: Mapped[int] = mapped_column(Micros, default=0)
     last_message_id: Mapped[int | None] = mapped_column(default=None)
     last_activity_us: Mapped[int] = mapped_column(Micros)
+    # The newest reply the visitor has received (event stream or GET messages); null: none.
+    visitor_last_seen_us: Mapped[int | None] = mapped_column(Micros, default=None)

@@ -133,6 +133,8 @@ async def inbox(request: Request) -> Response:
     boot = {
         "agent": agent_json(agent),
         "account": {"name": account.name},
+        # Whether email is set up: the inbox offers "Send transcript" only then.
+        "email": runtime(request).mail is not None,
     }
     return _page(
         "inbox.html",

@@ -3,6 +3,7 @@
 
 import { api } from "./inbox_api.js";
 import { ConversationView } from "./inbox_conversation.js";
+import { mountEmailPreference } from "./inbox_email.js";
 import { preview } from "./inbox_format.js";
 import { ConversationList } from "./inbox_list.js";
 import { Live, Notifier } from "./inbox_live.js";
@@ -28,6 +29,7 @@ let listBelow = false;
 const unread = new UnreadTracker(me.id);
 const notifier = new Notifier(document.getElementById("notify-button"));
 const list = new ConversationList({ unread, onChange: updateTitle });
+mountEmailPreference(document.querySelector(".sidebar"));
 const view = new ConversationView({
   agents: () => agents,
   onChanged: (id, message) => {

@@ -5,6 +5,7 @@ import { chevronLeft, clear, h, paperclip, timeElement } from "./inbox_dom.js";
 import { fileSize } from "./inbox_format.js";
 import { Composer } from "./inbox_composer.js";
 import { nameLine, renderContact } from "./inbox_contact.js";
+import { transcriptButton } from "./inbox_email.js";
 
 // Types a browser shows safely inline; everything else is offered as a download.
 const PREVIEWABLE = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
@@ -156,6 +157,7 @@ export class ConversationView {
           closed ? "Reopen" : "Close",
           h("span", { class: "wide-only" }, " conversation"),
         ),
+        transcriptButton(conversation.id),
       ),
       this.statusError,
     );

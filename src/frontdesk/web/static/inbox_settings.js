@@ -4,6 +4,7 @@
 
 import { api } from "./inbox_api.js";
 import { clear, confirmDialog, copyText, field, h } from "./inbox_dom.js";
+import { emailStatusSection } from "./inbox_email.js";
 import { identitySection } from "./inbox_identity_settings.js";
 import { WebhooksSection } from "./inbox_webhooks.js";
 
@@ -43,7 +44,14 @@ export class SettingsView {
         "div",
         { class: "settings-grid" },
         this.widgetSection(),
-        h("div", { class: "settings-side" }, this.embedSection(), identitySection(this.settings), this.agentsSection()),
+        h(
+          "div",
+          { class: "settings-side" },
+          this.embedSection(),
+          identitySection(this.settings),
+          this.agentsSection(),
+          emailStatusSection(),
+        ),
         webhooks.element,
       ),
     );

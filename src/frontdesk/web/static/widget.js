@@ -141,10 +141,14 @@
   const sendBtn = h('button', { class: 'primary', type: 'submit', text: 'Send' });
   const composer = h('form', { class: 'composer', novalidate: true }, attachBtn, input, fileIn, sendBtn);
 
+  // transcriptBar, "Email transcript": widget_email.js, which the server puts in here.
+  /* global transcriptBar */
+  /* @include widget_email.js */
+
   // Only one of the two forms is in the DOM at a time, so each label names exactly one field.
   const show = (chatting) => {
     panel.classList.toggle('chatting', chatting);
-    body.replaceChildren(...(chatting ? [log, composer] : [form]));
+    body.replaceChildren(...(chatting ? [log, transcriptBar, composer] : [form]));
   };
 
   /* ---------- phones: the open chat fills the screen at device scale ---------- */
