@@ -209,3 +209,31 @@ async def test_a_session_cookie_is_not_a_bearer_token(app: FastAPI, account: Tes
         )
         api = await bare.get("/api/v1/agent/me", headers=account.admin)
         assert api.status_code == 200  # API tokens still are
+
+
+async def test_a_sign_out_without_its_token_reads_at_most_a_mebibyte(
+    app: FastAPI, account: TestAccount
+) -> None:
+    # A forged sign-out with a valid cookie and a huge body: refused after reading at most
+    # 1 MiB, never parsed or spooled whole (it was read to the end before).
+    pulled = 0
+
+    async def body():
+        nonlocal pulled
+        boundary_part = b'--x\r\nContent-Disposition: form-data; name="f"; filename="a"\r\n\r\n'
+        yield boundary_part
+        for _ in range(160):  # 10 MiB
+            pulled += 65536
+            yield b"a" * 65536
+
+    async with client_for(app) as client:
+        assert (await sign_in(client, account)).status_code == 303
+        response = await client.post(
+            "/inbox/logout",
+            content=body(),
+            headers={"content-type": "multipart/form-data; boundary=x"},
+        )
+        assert (response.status_code, response.json()) == (403, {"error": "Invalid CSRF token"})
+        assert pulled <= 1024 * 1024 + 65536 * 2
+        # The session was not ended.
+        assert (await client.get("/api/v1/agent/me")).status_code == 200

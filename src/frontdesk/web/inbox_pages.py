@@ -191,8 +191,13 @@ async def logout(request: Request) -> Response:
     if token:
         sent = request.headers.get(CSRF_HEADER, "")
         if not sent:
-            form = await request.form()
-            value = form.get("csrf_token", "")
+            # The sign-out form (no script) posts its token as a field. Read through the
+            # capped reader: at most 1 MiB, parts included, is read before the 403.
+            try:
+                fields = await read_fields(request)
+            except AppError:  # too large or not a form: it holds no token either
+                fields = {}
+            value = fields.get("csrf_token", "")
             sent = value if isinstance(value, str) else ""
         expected = csrf_token(runtime(request).secret_key, token)
         # As bytes: compare_digest refuses non-ASCII text, and a header may carry some.
