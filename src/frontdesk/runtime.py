@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import threading
@@ -157,9 +158,15 @@ class Runtime:
             previous = signal.getsignal(signum)
 
             def on_stop(number: int, frame: FrameType | None, previous: object = previous) -> None:
-                loop.call_soon_threadsafe(self.bus.broadcast, SHUTDOWN)
+                with contextlib.suppress(RuntimeError):  # the loop may be closed already
+                    loop.call_soon_threadsafe(self.bus.broadcast, SHUTDOWN)
                 if callable(previous):
                     previous(number, frame)
+                elif previous == signal.SIG_DFL:
+                    # Nobody else handles it (an embedding host, a test run): what the
+                    # signal would have done without us, it still does.
+                    signal.signal(number, signal.SIG_DFL)
+                    signal.raise_signal(number)
 
             signal.signal(signum, on_stop)
 

@@ -100,8 +100,11 @@ class OutboxWorker:
                 # The database is away, say: jobs wait in it; try again at the next poll.
                 log.warning("outbox: claiming or recording jobs failed; retrying", exc_info=True)
             # Woken by a commit that queued jobs, by an attempt that finished, or the poll.
+            # (asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
+            # arrives as the event is set, and stop() then waited for this loop forever.)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
 
     async def _claim_more(self) -> None:
         free = CONCURRENCY - len(self._in_flight)
