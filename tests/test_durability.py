@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 
 import httpx
 import pytest
 
 from tests.support.live_server import free_port
-from tests.support.processes import start_serve, stop, wait_until_up
+from tests.support.processes import create_account, start_serve, stop, wait_until_up
 from tests.support.services import redis_url, require
 
 CHAT = "/api/v1/chat/conversations"
@@ -33,26 +30,7 @@ def environment(request, tmp_path) -> dict[str, str]:
 
 
 def test_acknowledged_messages_survive_kill_9(environment):
-    created = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "frontdesk",
-            "account",
-            "create",
-            "--name",
-            "Durable",
-            "--admin-email",
-            f"durable-{free_port()}@example.com",
-            "--json",
-        ],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    widget = {"X-Api-Key": json.loads(created.stdout)["site_key"]}
+    widget = {"X-Api-Key": create_account(environment, "Durable")["site_key"]}
     token = f"durable-visitor-{free_port():06d}"
     port = free_port()
     base = f"http://127.0.0.1:{port}"

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,7 +13,7 @@ import httpx
 import pytest
 
 from tests.support.live_server import free_port
-from tests.support.processes import start_serve, stop, wait_until_up
+from tests.support.processes import create_account, start_serve, stop, wait_until_up
 from tests.support.services import redis_url, require
 from tests.support.sse import open_stream
 
@@ -59,26 +56,7 @@ def instances(environment: dict[str, str]) -> Iterator[tuple[str, str]]:
 
 @pytest.fixture
 def account(environment: dict[str, str]) -> dict[str, str]:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "frontdesk",
-            "account",
-            "create",
-            "--name",
-            "Shared",
-            "--admin-email",
-            f"admin-{uuid.uuid4().hex[:8]}@example.com",
-            "--json",
-        ],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return json.loads(result.stdout)
+    return create_account(environment, "Shared")
 
 
 async def test_two_instances_act_as_one(instances, account):

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import signal
-import subprocess
-import sys
 import time
 
 import httpx
 
 from tests.support.live_server import free_port
-from tests.support.processes import start_serve, stop, wait_until_up
+from tests.support.processes import create_account, start_serve, stop, wait_until_up
 from tests.support.smtp_sink import smtp_sink
 from tests.test_durability import environment  # noqa: F401  (the fixture: both stacks)
 
@@ -26,26 +23,7 @@ def test_a_reply_acknowledged_before_kill_9_is_emailed_after_restart(environment
             FRONTDESK_INBOUND_DOMAIN="in.example.com",
             FRONTDESK_WEBHOOK_RETRY_SCHEDULE="0.2,0.2",
         )
-        created = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "frontdesk",
-                "account",
-                "create",
-                "--name",
-                "Durable",
-                "--admin-email",
-                f"durable-mail-{free_port()}@example.com",
-                "--json",
-            ],
-            env=environment,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        account = json.loads(created.stdout)
+        account = create_account(environment, "Durable")
         widget = {"X-Api-Key": account["site_key"]}
         admin = {"Authorization": f"Bearer {account['api_token']}"}
         token = f"durable-mail-{free_port():06d}"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
 import time
-from typing import IO
+import uuid
+from typing import IO, Any
 
 import httpx
 
@@ -52,3 +54,29 @@ def stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM, timeout: flo
         for pipe in (process.stdout, process.stderr):
             if pipe is not None:
                 pipe.close()
+
+
+def create_account(env: dict[str, str], name: str = "Acme") -> dict[str, Any]:
+    """An account made as an operator makes it: `frontdesk account create --json`'s object
+    (account_id, site_key, admin_email, admin_password, api_token)."""
+    created = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "frontdesk",
+            "account",
+            "create",
+            "--name",
+            name,
+            "--admin-email",
+            f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com",
+            "--json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    account: dict[str, Any] = json.loads(created.stdout)
+    return account

@@ -7,12 +7,10 @@ on one PostgreSQL and one Redis send each event once between them.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,37 +22,13 @@ import pytest
 from standardwebhooks import Webhook as Verifier
 
 from tests.support.live_server import free_port
-from tests.support.processes import start_serve, stop, wait_until_up
+from tests.support.processes import create_account, start_serve, stop, wait_until_up
 from tests.support.receiver import Received, webhook_receiver
 from tests.support.services import redis_url, require
 
 CHAT = "/api/v1/chat/conversations"
 HOOKS = "/api/v1/agent/webhooks"
 AGENT = "/api/v1/agent/conversations"
-
-
-def create_account(env: dict[str, str]) -> dict[str, Any]:
-    created = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "frontdesk",
-            "account",
-            "create",
-            "--name",
-            "Hooks",
-            "--admin-email",
-            f"hooks-{uuid.uuid4().hex[:8]}@example.com",
-            "--json",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    account: dict[str, Any] = json.loads(created.stdout)
-    return account
 
 
 def serve(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
@@ -124,7 +98,7 @@ def sqlite_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_a_delivery_in_flight_when_serve_is_killed_arrives_after_restart(sqlite_env, receiver):
-    account = create_account(sqlite_env)
+    account = create_account(sqlite_env, "Hooks")
     widget = {"X-Api-Key": account["site_key"]}
     server, base = serve(sqlite_env)
     try:
@@ -161,7 +135,7 @@ def test_a_delivery_in_flight_when_serve_is_killed_arrives_after_restart(sqlite_
 
 
 def test_a_delivery_to_a_receiver_that_is_down_survives_kill_9(sqlite_env):
-    account = create_account(sqlite_env)
+    account = create_account(sqlite_env, "Hooks")
     widget = {"X-Api-Key": account["site_key"]}
     port = free_port()  # nothing listens here until the receiver starts below
     url = f"http://127.0.0.1:{port}/hook"
@@ -246,7 +220,7 @@ def outbox_attempts(base: str) -> float:
 
 def test_two_instances_send_each_event_exactly_once(shared_env, two_instances, receiver):
     a, b = two_instances
-    account = create_account(shared_env)
+    account = create_account(shared_env, "Hooks")
     start_conversation(a, account)
     listing = httpx.get(f"{a}{AGENT}", headers=admin(account)).json()
     cid = listing["conversations"][0]["id"]
