@@ -177,3 +177,30 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / name
     page.screenshot(path=str(path))
     return path
+
+
+# Every element's box, for the phone layouts: nothing may stick out past the screen.
+OVERFLOWING = """() => {
+  const width = document.documentElement.clientWidth;
+  const out = [];
+  for (const element of document.querySelectorAll("body *")) {
+    const box = element.getBoundingClientRect();
+    if (box.width < 2 || box.height < 2 || box.right <= 0) continue;
+    if (box.right > width + 0.5 || box.left < -0.5) {
+      const name = element.id ? "#" + element.id : element.className || element.tagName;
+      const span = `${Math.round(box.left)}..${Math.round(box.right)}`;
+      out.push(`${element.tagName.toLowerCase()} ${name} ${span}`);
+    }
+  }
+  return out;
+}"""
+
+
+def assert_fits(page: Page) -> None:
+    """Nothing scrolls sideways and nothing sticks out of the screen."""
+    width = page.evaluate("document.documentElement.clientWidth")
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    outside = page.evaluate(OVERFLOWING)
+    assert scroll_width <= width and outside == [], (
+        f"the page is {scroll_width} px wide on a {width} px screen; sticking out: {outside}"
+    )

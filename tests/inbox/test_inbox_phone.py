@@ -17,32 +17,17 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.inbox.conftest import Visitor, inbox_page, screenshot, sign_in, watch_errors
+from tests.inbox.conftest import Visitor, assert_fits, inbox_page, screenshot, sign_in, watch_errors
 from tests.support.browser import LiveFrontdesk
 
 pytestmark = pytest.mark.browser
 
 PHONE: ViewportSize = {"width": 375, "height": 667}
 
+
 # Every element whose box reaches past the right edge of the screen (or starts left of it
 # while still showing some of itself): what makes a page scroll sideways or cut text off.
 # An element entirely off to the left is hidden on purpose (the skip link until focused).
-OVERFLOWING = """() => {
-  const width = document.documentElement.clientWidth;
-  const out = [];
-  for (const element of document.querySelectorAll("body *")) {
-    const box = element.getBoundingClientRect();
-    if (box.width < 2 || box.height < 2 || box.right <= 0) continue;
-    if (box.right > width + 0.5 || box.left < -0.5) {
-      const name = element.id ? "#" + element.id : element.className || element.tagName;
-      const span = `${Math.round(box.left)}..${Math.round(box.right)}`;
-      out.push(`${element.tagName.toLowerCase()} ${name} ${span}`);
-    }
-  }
-  return out;
-}"""
-
-
 def phone_context(
     browser: Browser, viewport: ViewportSize, state: StorageState | None = None
 ) -> BrowserContext:
@@ -64,16 +49,6 @@ def phone(browser: Browser, admin_state: StorageState) -> Iterator[BrowserContex
 def page(phone: BrowserContext, frontdesk: LiveFrontdesk) -> Iterator[Page]:
     """The admin's inbox on a 375 x 667 phone."""
     yield from inbox_page(phone, frontdesk)
-
-
-def assert_fits(page: Page) -> None:
-    """Nothing scrolls sideways and nothing sticks out of the screen."""
-    width = page.evaluate("document.documentElement.clientWidth")
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    outside = page.evaluate(OVERFLOWING)
-    assert scroll_width <= width and outside == [], (
-        f"the page is {scroll_width} px wide on a {width} px screen; sticking out: {outside}"
-    )
 
 
 def assert_on_screen(page: Page, locator: Locator) -> None:

@@ -8,17 +8,9 @@ with the default rule refuses private addresses with the API's sentence.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import http.server
-import json
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -32,18 +24,20 @@ from playwright.sync_api import (
     ViewportSize,
     expect,
 )
+from standardwebhooks import Webhook as Verifier
 
 from tests.inbox.conftest import (
     ARTIFACTS,
     VIEWPORT,
     Visitor,
+    assert_fits,
     inbox_frontdesk,
     screenshot,
     sign_in,
     watch_errors,
 )
+from tests.inbox.webhook_receiver import Received, Receiver, receiving
 from tests.support.browser import LiveFrontdesk
-from tests.support.live_server import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -51,84 +45,6 @@ EVENTS = ["conversation.created", "conversation.updated", "message.created"]
 RETRY_SCHEDULE = "0.5,1,2"  # seconds: three retries, so four attempts in all
 ATTEMPTS = 4
 PHONE: ViewportSize = {"width": 375, "height": 667}
-
-
-# A receiver: records every POST, answers 200 unless told otherwise for a path.
-
-
-@dataclass(frozen=True)
-class Received:
-    path: str
-    headers: dict[str, str]  # names lower-cased
-    raw: bytes
-
-    @property
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = json.loads(self.raw)
-        return body
-
-
-class Receiver:
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.answers: dict[str, int] = {}  # path -> status; 200 when absent
-        self._received: list[Received] = []
-        self._lock = threading.Lock()
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
-
-    def record(self, received: Received) -> int:
-        with self._lock:
-            self._received.append(received)
-            return self.answers.get(received.path, 200)
-
-    def at(self, path: str) -> list[Received]:
-        with self._lock:
-            return [hit for hit in self._received if hit.path == path]
-
-    def wait_for(
-        self,
-        path: str,
-        matching: Callable[[Received], bool] = lambda _: True,
-        count: int = 1,
-        timeout: float = 12.0,
-    ) -> list[Received]:
-        """The requests to `path` that match, once there are `count` of them."""
-        deadline = time.monotonic() + timeout
-        while True:
-            hits = [hit for hit in self.at(path) if matching(hit)]
-            if len(hits) >= count:
-                return hits
-            assert time.monotonic() < deadline, f"{path} got {len(hits)} of {count}: {hits}"
-            time.sleep(0.05)
-
-
-@contextmanager
-def receiving() -> Iterator[Receiver]:
-    port = free_port()
-    receiver = Receiver(f"http://127.0.0.1:{port}")
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            status = receiver.record(Received(self.path, headers, raw))
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: object) -> None:
-            return
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -230,31 +146,8 @@ is_test = is_event("webhook.test")
 
 
 def assert_signed(hit: Received, secret: str) -> None:
-    """Signed as Standard Webhooks says, with `secret`: what a receiver checks."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    signed = f"{hit.headers['webhook-id']}.{hit.headers['webhook-timestamp']}.".encode() + hit.raw
-    expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-    assert expected in hit.headers["webhook-signature"].split(" "), hit.headers
-
-
-def assert_fits(page: Page) -> None:
-    """Nothing scrolls sideways and nothing in the Webhooks section sticks out."""
-    sizes = page.evaluate(
-        """() => {
-          const width = document.documentElement.clientWidth;
-          const out = [];
-          for (const element of document.querySelectorAll(".webhooks, .webhooks *")) {
-            const box = element.getBoundingClientRect();
-            if (box.width < 2 || box.height < 2 || box.right <= 0) continue;
-            if (box.right > width + 0.5 || box.left < -0.5) {
-              const name = `${element.tagName.toLowerCase()}.${element.className}`;
-              out.push(`${name} ${Math.round(box.left)}..${Math.round(box.right)}`);
-            }
-          }
-          return { width, scroll: document.documentElement.scrollWidth, out };
-        }"""
-    )
-    assert sizes["scroll"] <= sizes["width"] and sizes["out"] == [], sizes
+    """Signed as Standard Webhooks says, with `secret`: checked by its reference library."""
+    Verifier(secret).verify(hit.raw, hit.headers)
 
 
 # Tests
