@@ -17,7 +17,9 @@ from tests.support.browser import LiveFrontdesk
 from tests.support.live_server import live_server
 from tests.support.off_loop import run_off_loop
 
-BUDGET = 12 * 1024  # bytes, gzipped
+# 16 KiB gzipped: Part two adds the away notice, typing and ratings to the widget; this is
+# still a fraction of one hosted widget's loader, and every byte is our own (no framework).
+BUDGET = 16 * 1024  # bytes, gzipped
 
 
 def test_widget_js_fits_the_budget_gzipped(frontdesk: LiveFrontdesk) -> None:
