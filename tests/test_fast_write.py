@@ -87,6 +87,8 @@ async def test_a_steady_stream_of_messages_keeps_the_wal_from_growing(tmp_path, 
             written += 1
             largest = max(largest, checkpointer.wal_file_bytes())
             await asyncio.sleep(0)  # as a server does between requests
-    # Each commit appends a few 4 KiB pages: some 40 MiB went through the WAL.
+    # Each commit appends a few 4 KiB pages: some 40 MiB went through the WAL. Without the
+    # restarts it ends near that; with them it stays far below, though a loaded machine
+    # (a parallel test worker) lets a checkpoint lag a few MiB behind.
     assert written == 3000
-    assert largest < 8 * 1024 * 1024, largest
+    assert largest < 16 * 1024 * 1024, largest
