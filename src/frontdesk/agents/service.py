@@ -139,11 +139,11 @@ async def start_session(session: AsyncSession, agent_id: int, previous: str | No
     return await issue_token(session, agent_id, "session")
 
 
-async def session_agent(session: AsyncSession, token: str) -> tuple[Agent, Account] | None:
-    """The inbox session's agent and their account, if the session is still good."""
-    agent = await agent_by_token(session, token, kind="session")
-    if agent is None:
+async def session_agent(session: AsyncSession, token: str) -> tuple[Agent, Account, int] | None:
+    """The inbox session's agent, their account and the session's id, if it is still good."""
+    credential = await tokens.credential_by_token(session, token, "session")
+    if credential is None:
         return None
-    account = await session.get(Account, agent.account_id)
+    account = await session.get(Account, credential.agent.account_id)
     assert account is not None  # agents are deleted with their account
-    return agent, account
+    return credential.agent, account, credential.token_id

@@ -122,7 +122,7 @@ def revoked(session: AsyncSession, agent: Agent, token_ids: list[int] | None) ->
     )
 
 
-def token_json(row: AgentToken, current_id: int | None) -> dict[str, Any]:
+def token_json(row: AgentToken) -> dict[str, Any]:
     if row.kind == "session":
         expires: int | None = session_expiry(row.created_us)
     else:
@@ -133,8 +133,6 @@ def token_json(row: AgentToken, current_id: int | None) -> dict[str, Any]:
         "created_at": format_us(row.created_us),
         "last_used_at": format_us(row.last_used_us) if row.last_used_us else None,
         "expires_at": format_us(expires) if expires is not None else None,
-        # (extension) the token this very request came with: "This browser" in the inbox.
-        "current": row.id == current_id,
     }
 
 
@@ -144,7 +142,7 @@ async def list_tokens(session: AsyncSession, credential: Credential) -> list[dic
         .where(AgentToken.agent_id == credential.agent.id, _usable(now_us()))
         .order_by(AgentToken.id)
     )
-    return [token_json(row, credential.token_id) for row in rows]
+    return [token_json(row) for row in rows]
 
 
 async def revoke_by_id(session: AsyncSession, agent: Agent, raw_id: str) -> None:
