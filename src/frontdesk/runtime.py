@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from frontdesk.accounts.cache import AccountCache
+from frontdesk.agents.tokens import sweep_expired as sweep_expired_tokens
 from frontdesk.config import Settings
 from frontdesk.conversations.cache import ConversationCache
 from frontdesk.conversations.service import forget_idempotency_keys
@@ -142,6 +143,7 @@ class Runtime:
         async with self.db.write() as session:
             await forget_idempotency_keys(session)
             await outbox_jobs.sweep_finished(session)
+            await sweep_expired_tokens(session)
 
     async def _keep_house(self) -> None:
         while True:

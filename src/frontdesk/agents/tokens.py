@@ -168,6 +168,11 @@ async def revoke_by_value(session: AsyncSession, token: str) -> None:
         revoked(session, agent, [row.id])
 
 
+async def sweep_expired(session: AsyncSession) -> None:
+    """Drop tokens past their expiry: they work nowhere, and nobody needs to see them."""
+    await session.execute(delete(AgentToken).where(~_usable(now_us())))
+
+
 def check_new_password(password: object) -> str:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise AppError(422, "Password is too short")
