@@ -42,11 +42,10 @@ async def change_password(request: Request, agent: CurrentAgent) -> Response:
     verdict = await rt.limiter.hit(PASSWORD_ATTEMPTS, f"password/{agent.id}")
     if not verdict.allowed:
         raise AppError(429, "Too many attempts; try again later", verdict.headers())
-    async with rt.db.write() as session:
-        await tokens.change_password(
-            session,
-            current_credential(request),
-            fields.get("current_password"),
-            fields.get("new_password"),
-        )
+    await tokens.change_password(
+        rt.db,
+        current_credential(request),
+        fields.get("current_password"),
+        fields.get("new_password"),
+    )
     return Response(status_code=204)

@@ -15,7 +15,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.agents.passwords import hash_password, verify_password
-from frontdesk.db import queue_event
+from frontdesk.db import Database, queue_event
 from frontdesk.errors import AppError
 from frontdesk.events.bus import Event
 from frontdesk.kit.clock import format_us, now_us
@@ -182,27 +182,38 @@ def check_new_password(password: object) -> str:
 
 
 async def change_password(
-    session: AsyncSession, credential: Credential, current: object, new: object
+    db: Database, credential: Credential, current: object, new: object
 ) -> None:
     """Set a new password and end every inbox session and /login token but the caller's.
 
-    API tokens an admin made stay: scripts keep working through a password change.
+    API tokens an admin made stay: scripts keep working through a password change. The
+    hashing (a few hundred milliseconds) happens outside the write transaction, which on
+    SQLite would otherwise hold up every other writer meanwhile.
     """
-    agent = await session.get(Agent, credential.agent.id, populate_existing=True)
-    if agent is None:
+    async with db.read() as session:
+        old_hash = await session.scalar(
+            select(Agent.password_hash).where(Agent.id == credential.agent.id)
+        )
+    if old_hash is None:
         raise AppError(404, "Agent not found")
-    if not isinstance(current, str) or not await verify_password(agent.password_hash, current):
+    if not isinstance(current, str) or not await verify_password(old_hash, current):
         raise AppError(422, "Invalid password")
-    agent.password_hash = await hash_password(check_new_password(new))
-    ended = list(
-        await session.scalars(
-            select(AgentToken.id).where(
-                AgentToken.agent_id == agent.id,
-                AgentToken.id != credential.token_id,
-                (AgentToken.kind == "session") | AgentToken.from_login.is_(True),
+    new_hash = await hash_password(check_new_password(new))
+    async with db.write() as session:
+        agent = await session.get(Agent, credential.agent.id, populate_existing=True)
+        # Changed (or removed) since it was checked: the current password is no longer it.
+        if agent is None or agent.password_hash != old_hash:
+            raise AppError(422, "Invalid password")
+        agent.password_hash = new_hash
+        ended = list(
+            await session.scalars(
+                select(AgentToken.id).where(
+                    AgentToken.agent_id == agent.id,
+                    AgentToken.id != credential.token_id,
+                    (AgentToken.kind == "session") | AgentToken.from_login.is_(True),
+                )
             )
         )
-    )
-    if ended:
-        await session.execute(delete(AgentToken).where(AgentToken.id.in_(ended)))
-        revoked(session, agent, ended)
+        if ended:
+            await session.execute(delete(AgentToken).where(AgentToken.id.in_(ended)))
+            revoked(session, agent, ended)
