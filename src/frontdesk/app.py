@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from frontdesk import __version__
 from frontdesk.accounts import settings_routes
 from frontdesk.agents import routes as agent_routes
+from frontdesk.agents import token_routes as agent_token_routes
 from frontdesk.chat import routes as chat_routes
 from frontdesk.chat.cors import ChatCORSMiddleware
 from frontdesk.chat.fast_lane import ChatFastLane
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None, freeze_heap: bool = False) -> F
         ops_routes.router,
         chat_routes.router,
         agent_routes.router,
+        agent_token_routes.router,
         conversation_routes.router,
         settings_routes.router,
         conversation_file_routes.router,

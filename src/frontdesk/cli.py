@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import copy
 import errno
 import json
+import os
 import resource
 import socket
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -98,6 +101,27 @@ async def _bootstrap(settings: Settings) -> NewAccount | None:
         await db.dispose()
 
 
+FIRST_CREDENTIALS = "first-admin-credentials.txt"
+
+
+def _write_first_credentials(settings: Settings, created: NewAccount) -> Path:
+    """The first admin's password and API token, once, in a 0600 file in the data dir."""
+    path = settings.data_dir.resolve() / FIRST_CREDENTIALS
+    body = (
+        "Frontdesk's first admin (delete this file once you have changed the password).\n"
+        f"admin:     {created.admin.email}\n"
+        f"password:  {created.admin_password}\n"
+        f"api token: {created.api_token}\n"
+    )
+    # A file left from an earlier database goes; O_EXCL then never writes through a link.
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(body)
+    return path
+
+
 def _raise_open_file_limit() -> None:
     """Every open event stream holds a socket; the usual soft limit of 1,024 is too few."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -159,8 +183,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("Frontdesk is set up. Your first account:")
         print(f"  site key:   {created.account.site_key}")
         print(f"  admin:      {created.admin.email}")
-        print(f"  password:   {created.admin_password}")
-        print(f"  api token:  {created.api_token}")
+        if sys.stdout.isatty():
+            print(f"  password:   {created.admin_password}")
+            print(f"  api token:  {created.api_token}")
+        else:
+            # Not a person at a terminal: a service manager's log, which keeps what it is
+            # given and shows it to whoever reads logs. The secrets go to a file only the
+            # server's user can read.
+            path = _write_first_credentials(settings, created)
+            print(f"  password:   in {path} (with the API token; readable only by you)")
     print(f"  inbox:      {base}/inbox")
     print(f"  demo page:  {base}/demo")
     print(f"  API docs:   {base}/docs")

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     smtp_inbound: str | None = None
     inbound_token: str | None = None
     email_delay_seconds: float = Field(default=120.0, ge=0)
+    # Event streams (contract section 12): the longest one lives (clients resume with
+    # Last-Event-ID), how often an agent's stream looks at its token again, and how long an
+    # open-stream slot in Redis outlives an instance that stopped renewing it (killed).
+    stream_max_seconds: float = Field(default=3600.0, gt=0, le=3600)
+    stream_recheck_seconds: float = Field(default=30.0, gt=0)
+    stream_lease_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator(
         "redis_url",

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from frontdesk.accounts.cache import AccountCache
+from frontdesk.agents.tokens import sweep_expired as sweep_expired_tokens
 from frontdesk.config import Settings
 from frontdesk.conversations.cache import ConversationCache
 from frontdesk.conversations.service import forget_idempotency_keys
@@ -21,6 +22,7 @@ from frontdesk.db import Database, SqliteTransaction
 from frontdesk.db.engines import AfterCommit
 from frontdesk.db.serving_lock import ServingLock
 from frontdesk.events.bus import SHUTDOWN, InProcessBus, RedisBus
+from frontdesk.events.slots import StreamSlots
 from frontdesk.files.store import FileStore, LocalFileStore
 from frontdesk.kit.client_address import ClientAddresses
 from frontdesk.kit.clock import now_us
@@ -58,6 +60,10 @@ class Runtime:
         self.heartbeat_seconds = 15.0
         self.db.publish = self.bus.publish
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
+        # Open event streams per client and per agent, across instances with Redis.
+        self.streams = StreamSlots(
+            settings.redis_url, settings.redis_prefix, settings.stream_lease_seconds
+        )
         self.client_address = ClientAddresses(settings.trusted_networks)
         # In-memory caches only where invalidation is synchronous (see their modules).
         caching = self.db.is_sqlite and not settings.redis_url
@@ -95,6 +101,7 @@ class Runtime:
             self.serving_lock.acquire()
         self.db.start()
         await self.bus.start()
+        await self.streams.start()
         if isinstance(self.files, LocalFileStore):
             # Half-written uploads a crash left behind are of no use to anyone.
             await asyncio.to_thread(self.files.sweep_temporary)
@@ -136,6 +143,7 @@ class Runtime:
         async with self.db.write() as session:
             await forget_idempotency_keys(session)
             await outbox_jobs.sweep_finished(session)
+            await sweep_expired_tokens(session)
 
     async def _keep_house(self) -> None:
         while True:
@@ -179,6 +187,7 @@ class Runtime:
         await self.outbox.stop()
         await self.webhooks.close()
         await self.bus.stop()
+        await self.streams.stop()
         await self.limiter.close()
         await self.db.dispose()
         if self.serving_lock is not None:

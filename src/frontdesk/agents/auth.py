@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import Request
 
-from frontdesk.agents.service import agent_by_token
+from frontdesk.agents.tokens import Credential, credential_by_token, touch
 from frontdesk.errors import AUTH_REQUIRED, FORBIDDEN, AppError
 from frontdesk.models import Agent
 from frontdesk.runtime import runtime
@@ -34,7 +34,7 @@ async def authenticate(request: Request) -> Agent:
         # API tokens only: a session cookie's value sent as a Bearer token would skip the
         # session's expiry and the CSRF check.
         async with rt.db.read() as session:
-            agent = await agent_by_token(session, credentials.strip(), kind="api")
+            credential = await credential_by_token(session, credentials.strip(), "api")
     elif cookie := request.cookies.get(SESSION_COOKIE):
         if request.method not in SAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER, "")
@@ -43,13 +43,23 @@ async def authenticate(request: Request) -> Agent:
             if not hmac.compare_digest(sent.encode(errors="replace"), expected):
                 raise AppError(403, "Invalid CSRF token")
         async with rt.db.read() as session:
-            agent = await agent_by_token(session, cookie, kind="session")
+            credential = await credential_by_token(session, cookie, "session")
     else:
-        agent = None
-    if agent is None:
+        credential = None
+    if credential is None:
         raise AppError(401, AUTH_REQUIRED, {"WWW-Authenticate": "Bearer"})
-    request.state.agent = agent
-    return agent
+    if credential.stale_use:
+        async with rt.db.write() as session:
+            await touch(session, credential.token_id)
+    request.state.agent = credential.agent
+    request.state.credential = credential
+    return credential.agent
+
+
+def current_credential(request: Request) -> Credential:
+    """The token the request came with; for routes that depend on CurrentAgent."""
+    credential: Credential = request.state.credential
+    return credential
 
 
 async def require_admin(agent: Annotated[Agent, Depends(authenticate)]) -> Agent:

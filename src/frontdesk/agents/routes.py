@@ -25,7 +25,8 @@ MIN_PASSWORD = 10
 async def login(request: Request) -> JSON:
     agent, _ = await password_login(request)
     async with runtime(request).db.write() as session:
-        token = await service.issue_token(session, agent.id, "api")
+        # An agent's own Bearer token: it expires, and their password change ends it.
+        token = await service.issue_token(session, agent.id, "api", from_login=True)
     return JSON({"token": token, "agent": agent_json(agent)})
 
 

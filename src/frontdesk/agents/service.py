@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.agents import tokens
 from frontdesk.agents.passwords import hash_password, verify_password
 from frontdesk.errors import AppError
 from frontdesk.kit.clock import now_us
@@ -15,13 +16,24 @@ from frontdesk.models import Account, Agent, AgentToken
 
 EMAIL_TAKEN = "An agent with this email already exists"
 # An inbox session ends this long after sign-in, whatever the browser keeps.
-SESSION_DAYS = 30
+SESSION_DAYS = tokens.SESSION_DAYS
 
 
-async def issue_token(session: AsyncSession, agent_id: int, kind: str) -> str:
+async def issue_token(
+    session: AsyncSession, agent_id: int, kind: str, from_login: bool = False
+) -> str:
+    """A new token; one /login makes expires after LOGIN_TOKEN_DAYS, an admin's never."""
     token = new_token()
+    created = now_us()
     session.add(
-        AgentToken(agent_id=agent_id, token_hash=token_hash(token), kind=kind, created_us=now_us())
+        AgentToken(
+            agent_id=agent_id,
+            token_hash=token_hash(token),
+            kind=kind,
+            created_us=created,
+            from_login=from_login,
+            expires_us=tokens.login_token_expiry(created) if from_login else None,
+        )
     )
     await session.flush()
     return token
@@ -68,27 +80,15 @@ async def agent_by_password(session: AsyncSession, email: str, password: str) ->
     return agent
 
 
-async def agent_by_token(
-    session: AsyncSession, token: str, kind: str | None = None
-) -> Agent | None:
-    """The token's agent; an inbox session only within SESSION_DAYS of its sign-in."""
-    query = (
-        select(Agent)
-        .join(AgentToken, AgentToken.agent_id == Agent.id)
-        .where(AgentToken.token_hash == token_hash(token))
-    )
-    if kind is not None:
-        query = query.where(AgentToken.kind == kind)
-    if kind == "session":
-        oldest = now_us() - SESSION_DAYS * 86_400 * 1_000_000
-        query = query.where(AgentToken.created_us > oldest)
-    return await session.scalar(query)
+async def agent_by_token(session: AsyncSession, token: str, kind: str) -> Agent | None:
+    """The token's agent, while the token works (sessions and /login's tokens expire)."""
+    credential = await tokens.credential_by_token(session, token, kind)
+    return None if credential is None else credential.agent
 
 
 async def revoke_token(session: AsyncSession, token: str) -> None:
-    row = await session.scalar(select(AgentToken).where(AgentToken.token_hash == token_hash(token)))
-    if row is not None:
-        await session.delete(row)
+    """End a token by its value; streams it opened end too, on every instance."""
+    await tokens.revoke_by_value(session, token)
 
 
 async def count_admins(session: AsyncSession, account_id: int) -> int:
@@ -116,6 +116,8 @@ async def remove_agent(session: AsyncSession, admin: Agent, agent_id: str) -> No
         raise AppError(422, "An account needs at least one admin")
     await session.delete(target)
     await session.flush()
+    # Its tokens went with it (ON DELETE CASCADE); its open streams end on every instance.
+    tokens.revoked(session, target, None)
 
 
 async def update_preferences(
@@ -137,11 +139,11 @@ async def start_session(session: AsyncSession, agent_id: int, previous: str | No
     return await issue_token(session, agent_id, "session")
 
 
-async def session_agent(session: AsyncSession, token: str) -> tuple[Agent, Account] | None:
-    """The inbox session's agent and their account, if the session is still good."""
-    agent = await agent_by_token(session, token, kind="session")
-    if agent is None:
+async def session_agent(session: AsyncSession, token: str) -> tuple[Agent, Account, int] | None:
+    """The inbox session's agent, their account and the session's id, if it is still good."""
+    credential = await tokens.credential_by_token(session, token, "session")
+    if credential is None:
         return None
-    account = await session.get(Account, agent.account_id)
+    account = await session.get(Account, credential.agent.account_id)
     assert account is not None  # agents are deleted with their account
-    return agent, account
+    return credential.agent, account, credential.token_id

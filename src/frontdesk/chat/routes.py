@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from frontdesk.chat import handlers
-from frontdesk.chat.gate import chat_guard
+from frontdesk.chat.gate import chat_guard, network_of
 from frontdesk.chat.handlers import idempotency_key, sent_body, visitor_conversation
 from frontdesk.chat.identity import identity_for_new_conversation, verified_user
 from frontdesk.chat.request import chat_request
@@ -27,6 +27,7 @@ from frontdesk.conversations.service import (
 )
 from frontdesk.conversations.streams import visitor_stream
 from frontdesk.errors import AppError
+from frontdesk.events.slots import VISITOR_STREAMS
 from frontdesk.events.sse import event_stream, resume_point
 from frontdesk.files import queries as file_queries
 from frontdesk.files.downloads import FILE_NOT_FOUND, FileDownload, asked_disposition, download
@@ -215,5 +216,9 @@ async def chat_events(request: Request, visitor_token: str) -> StreamingResponse
     since = resume_point(request.headers, request.query_params)
     rt = runtime(request)
     conversation = await visitor_conversation(rt, account, visitor_token)
+    chat = chat_request(request)
+    # Per account and client network (an IPv6 /64), however many conversations it holds.
+    client = network_of(rt.client_address(chat.peer, chat.forwarded_for()))
+    lease = await rt.streams.take(f"visitor/{account.id}/{client}", VISITOR_STREAMS)
     body = visitor_stream(rt, account.id, conversation, since)
-    return event_stream(body, chat_request(request).rate_headers())
+    return event_stream(body, chat.rate_headers(), on_close=lease.release)

@@ -6,8 +6,9 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
-from frontdesk.agents.auth import CurrentAgent
+from frontdesk.agents.auth import CurrentAgent, current_credential
 from frontdesk.conversations.streams import agent_stream
+from frontdesk.events.slots import AGENT_STREAMS
 from frontdesk.events.sse import event_stream, resume_point
 from frontdesk.runtime import runtime
 
@@ -22,4 +23,7 @@ router = APIRouter()
 )
 async def agent_events(request: Request, agent: CurrentAgent) -> StreamingResponse:
     since = resume_point(request.headers, request.query_params)
-    return event_stream(agent_stream(runtime(request), agent.account_id, since))
+    rt = runtime(request)
+    lease = await rt.streams.take(f"agent/{agent.id}", AGENT_STREAMS)
+    body = agent_stream(rt, current_credential(request), since)
+    return event_stream(body, on_close=lease.release)

@@ -12,9 +12,11 @@ from collections.abc import AsyncIterator
 
 import anyio
 
+from frontdesk.agents.tokens import REVOKED, Credential, still_valid
 from frontdesk.conversations import queries
 from frontdesk.conversations.seen import record_seen
-from frontdesk.events.bus import RESYNC, SHUTDOWN, Subscription
+from frontdesk.events.bus import RESYNC, SHUTDOWN, Event, Subscription
+from frontdesk.events.lifetime import StreamTimer
 from frontdesk.events.sse import HEARTBEAT, PREAMBLE, frame
 from frontdesk.kit.clock import format_us, parse_iso
 from frontdesk.models import Conversation
@@ -84,6 +86,7 @@ class _VisitorStream:
             behind = False
         else:
             watermark, behind = since, True
+        timer = StreamTimer(self.rt.heartbeat_seconds, self.rt.settings.stream_max_seconds)
         yield PREAMBLE
         while True:
             if behind or self.subscription.overflowed:
@@ -91,13 +94,15 @@ class _VisitorStream:
                 frames, watermark = await self._catch_up(watermark)
                 for chunk in frames:
                     yield chunk
+                    timer.sent()
                 behind = False
+            if timer.expired():
+                return  # the client resumes with Last-Event-ID
             try:
-                event = await asyncio.wait_for(
-                    self.subscription.queue.get(), self.rt.heartbeat_seconds
-                )
+                event = await asyncio.wait_for(self.subscription.queue.get(), timer.timeout())
             except TimeoutError:
-                yield HEARTBEAT
+                if timer.beat_due():
+                    yield HEARTBEAT
                 continue
             if event.type == SHUTDOWN:
                 return
@@ -107,14 +112,31 @@ class _VisitorStream:
                 if event.prev_ts_us == watermark:
                     if event.public is not None:
                         yield frame("message", event.public, event.public["timestamp"])
+                        timer.sent()
                         await record_seen(self.rt.db, self.conversation, [event.public])
                     watermark = event.ts_us
                 else:
                     behind = True
 
 
-async def agent_stream(rt: Runtime, account_id: int, since: int | None) -> AsyncIterator[bytes]:
-    """The account's conversations and messages, from `since` (a resume) or from now."""
+def _ends(event: Event, credential: Credential) -> bool:
+    """Whether a revocation is about the token this stream was opened with."""
+    if event.data.get("agent_id") != credential.agent.id:
+        return False
+    token_ids = event.data.get("token_ids")
+    return token_ids is None or credential.token_id in token_ids
+
+
+async def agent_stream(
+    rt: Runtime, credential: Credential, since: int | None
+) -> AsyncIterator[bytes]:
+    """The account's conversations and messages, from `since` (a resume) or from now.
+
+    It ends when its token stops working: at once when the revocation is heard on the bus
+    (removal, sign-out, revoke, password change, on any instance), and at the latest at the
+    next periodic look at the token (a missed message, an expiry).
+    """
+    account_id = credential.agent.account_id
     gauge = rt.metrics.open_streams.labels("agent")
     gauge.inc()
     try:
@@ -126,19 +148,32 @@ async def agent_stream(rt: Runtime, account_id: int, since: int | None) -> Async
                         backlog = await queries.account_messages_since(
                             session, account_id, since, AGENT_BACKLOG_LIMIT
                         )
+            settings = rt.settings
+            timer = StreamTimer(
+                rt.heartbeat_seconds, settings.stream_max_seconds, settings.stream_recheck_seconds
+            )
             yield PREAMBLE
             replayed = {data["message"]["id"] for data in backlog}
             for data in backlog:
                 yield frame("message.created", data, data["message"]["timestamp"])
-            while True:
+            while not timer.expired():
                 try:
-                    event = await asyncio.wait_for(subscription.queue.get(), rt.heartbeat_seconds)
+                    event = await asyncio.wait_for(subscription.queue.get(), timer.timeout())
                 except TimeoutError:
-                    yield HEARTBEAT
+                    if timer.check_due():
+                        with _uncancellable():
+                            async with rt.db.read() as session:
+                                valid = await still_valid(session, credential.token_id)
+                        if not valid:
+                            return
+                    if timer.beat_due():
+                        yield HEARTBEAT
                     continue
                 if event.type in (RESYNC, SHUTDOWN) or subscription.overflowed:
                     # Deliveries may have been lost: end the stream; the client resumes
                     # with Last-Event-ID and gets them from the database.
+                    return
+                if event.type == REVOKED and _ends(event, credential):
                     return
                 if event.type not in AGENT_EVENTS:
                     continue
@@ -147,5 +182,6 @@ async def agent_stream(rt: Runtime, account_id: int, since: int | None) -> Async
                     if message_id in replayed:
                         continue
                 yield frame(event.type, event.data, format_us(event.ts_us))
+                timer.sent()
     finally:
         gauge.dec()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
+import anyio
 import orjson
 from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from frontdesk.errors import AppError
 from frontdesk.kit.clock import parse_iso
@@ -35,10 +37,32 @@ def resume_point(headers: Mapping[str, str], query: Mapping[str, str]) -> int | 
     return since
 
 
+class _EventStream(StreamingResponse):
+    """A stream that runs `on_close` however it ends: done, failed, or the client gone.
+
+    Also when it never started (the client left before the headers went out), which the
+    body's own `finally` would miss: an open-stream slot must never be kept by a stream
+    that isn't there.
+    """
+
+    on_close: Callable[[], Awaitable[None]] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if self.on_close is not None:
+                # Shielded: a disconnect cancels the response, and this must still run.
+                with anyio.CancelScope(shield=True):
+                    await self.on_close()
+
+
 def event_stream(
-    body: AsyncIterator[bytes], headers: Mapping[str, str] | None = None
+    body: AsyncIterator[bytes],
+    headers: Mapping[str, str] | None = None,
+    on_close: Callable[[], Awaitable[None]] | None = None,
 ) -> StreamingResponse:
-    return StreamingResponse(
+    response = _EventStream(
         body,
         media_type="text/event-stream",
         headers={
@@ -47,3 +71,5 @@ def event_stream(
             "X-Accel-Buffering": "no",  # nginx: don't buffer a stream
         },
     )
+    response.on_close = on_close
+    return response

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, String, true
+from sqlalchemy import Boolean, ForeignKey, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.models.base import Base, Micros
@@ -33,3 +33,10 @@ class AgentToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(16))  # "api" | "session"
     created_us: Mapped[int] = mapped_column(Micros)
+    # Made by POST /login (an "api" token an agent made themself, not one an admin handed
+    # out): it expires, and a password change ends it.
+    from_login: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # None: never expires (API tokens an admin made); sessions expire by created_us.
+    expires_us: Mapped[int | None] = mapped_column(Micros, nullable=True)
+    # Written at most once a minute per token (agents/tokens.py says why).
+    last_used_us: Mapped[int | None] = mapped_column(Micros, nullable=True)

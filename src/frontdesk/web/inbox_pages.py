@@ -101,13 +101,13 @@ def _same_origin(request: Request) -> bool:
     return netloc in own
 
 
-async def _session_agent(request: Request) -> tuple[Agent, Account, str] | None:
+async def _session_agent(request: Request) -> tuple[Agent, Account, str, int] | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
     async with runtime(request).db.read() as session:
         found = await session_agent(session, token)
-    return None if found is None else (*found, token)
+    return None if found is None else (found[0], found[1], token, found[2])
 
 
 def _sign_in_page(
@@ -129,10 +129,12 @@ async def inbox(request: Request) -> Response:
             # A cookie we no longer honour (signed out elsewhere, agent removed) only confuses.
             response.delete_cookie(SESSION_COOKIE, path="/")
         return response
-    agent, account, token = found
+    agent, account, token, session_id = found
     boot = {
         "agent": agent_json(agent),
         "account": {"name": account.name},
+        # This browser's session among the agent's tokens (the Security page marks it).
+        "session_id": session_id,
         # Whether email is set up: the inbox offers "Send transcript" only then.
         "email": runtime(request).mail is not None,
     }

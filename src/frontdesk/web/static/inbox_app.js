@@ -11,11 +11,14 @@ import { UnreadTracker, needsAttention } from "./inbox_unread.js";
 
 // Who is signed in, as the server rendered it into the page.
 const bootElement = document.getElementById("inbox-boot");
-const me = JSON.parse(bootElement ? bootElement.textContent : "{}").agent || {};
+const boot = JSON.parse(bootElement ? bootElement.textContent : "{}");
+const me = boot.agent || {};
 const isAdmin = me.role === "admin";
 const baseTitle = document.title;
 const inboxView = document.getElementById("inbox-view");
 const settingsView = document.getElementById("settings-view");
+const securityView = document.getElementById("security-view");
+let security = null;
 const searchInput = document.getElementById("search");
 const liveStatus = document.getElementById("live-status");
 
@@ -123,7 +126,26 @@ async function showSettings() {
   }
 }
 
+// Every agent's own page: password, sessions and tokens (inbox_security.js).
+async function showSecurity() {
+  inboxView.hidden = true;
+  if (settingsView) settingsView.hidden = true;
+  securityView.hidden = false;
+  setCurrentNav("nav-security");
+  if (!security) {
+    const { SecurityView } = await import("./inbox_security.js");
+    security = new SecurityView(securityView, { sessionId: boot.session_id });
+  }
+  await security.load();
+  const heading = securityView.querySelector("h1");
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.focus();
+  }
+}
+
 function showInbox() {
+  securityView.hidden = true;
   if (settingsView) settingsView.hidden = true;
   inboxView.hidden = false;
   setCurrentNav("nav-inbox");
@@ -148,7 +170,12 @@ function setPane(pane) {
 function route() {
   const hash = window.location.hash;
   if (hash === "#/settings" && isAdmin && settingsView) {
+    securityView.hidden = true;
     showSettings();
+    return;
+  }
+  if (hash === "#/security") {
+    showSecurity();
     return;
   }
   showInbox();
