@@ -1,5 +1,6 @@
 """Real servers a scale-out test starts, stops and starts again: a redis-server of its own
-on a free port, and a TCP proxy that can cut a database's connections and restore them."""
+on a free port, a TCP proxy that can cut a database's connections and restore them, and
+moto's standalone S3 server."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import asyncio
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+
+import httpx
 
 from tests.support.live_server import free_port
 from tests.support.services import require
@@ -116,3 +121,63 @@ class TcpProxy:
 
         await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
         self.writers -= {writer, up_writer}
+
+
+@dataclass(frozen=True)
+class S3Server:
+    """moto's standalone S3 server on 127.0.0.1, with one bucket made for the run."""
+
+    endpoint: str
+    bucket: str
+
+    def settings(self, prefix: str) -> dict[str, str]:
+        """Settings overrides (as Settings takes them) for a store under `prefix`."""
+        return {
+            "file_store": f"s3://{self.bucket}/{prefix}",
+            "s3_endpoint_url": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_REGION": "us-east-1",
+        }
+
+    def env(self, prefix: str) -> dict[str, str]:
+        """The same, as `frontdesk serve`'s environment."""
+        return {
+            "FRONTDESK_FILE_STORE": f"s3://{self.bucket}/{prefix}",
+            "FRONTDESK_S3_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_REGION": "us-east-1",
+        }
+
+
+@contextmanager
+def moto_server() -> Iterator[S3Server]:
+    try:
+        import moto.server  # noqa: F401
+    except ImportError:
+        require("moto", False, "pip install 'moto[server]'")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(endpoint, timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise AssertionError("moto's server did not start") from None
+                time.sleep(0.1)
+        bucket = "frontdesk-test"
+        # moto takes an unsigned CreateBucket.
+        assert httpx.put(f"{endpoint}/{bucket}").status_code == 200
+        yield S3Server(endpoint, bucket)
+    finally:
+        process.terminate()
+        process.wait(10)
