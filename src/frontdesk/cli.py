@@ -26,6 +26,7 @@ from frontdesk.db import Database
 from frontdesk.db.serving_lock import DatabaseInUse, ServingLock
 from frontdesk.errors import AppError
 from frontdesk.kit.validation import normalized_email
+from frontdesk.moving import MoveError
 
 
 class CommandError(Exception):
@@ -237,6 +238,15 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    from frontdesk.moving.commands import db_copy
+
+    settings = load_settings()
+    upgrade_schema(settings)
+    print(db_copy(settings, args.to, args.files_to), file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="frontdesk", description="Self-hosted live chat.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -263,6 +273,14 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", help="apply migrations")
     upgrade.set_defaults(run=cmd_db_upgrade)
+    db_copy = db_commands.add_parser(
+        "copy", help="copy this install into an empty database (e.g. SQLite to PostgreSQL)"
+    )
+    db_copy.add_argument("--to", required=True, metavar="URL", help="the empty database")
+    db_copy.add_argument(
+        "--files-to", metavar="STORE", help="also copy the files: local or s3://bucket[/prefix]"
+    )
+    db_copy.set_defaults(run=cmd_db_copy)
     return parser
 
 
@@ -271,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
-    except (CommandError, ConfigError) as exc:
+    except (CommandError, ConfigError, MoveError) as exc:
         print(f"frontdesk: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
