@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import make_url
 
 from frontdesk.config import Settings
 from frontdesk.files.store import FileStore, make_file_store
 from frontdesk.moving import MoveError
+from frontdesk.moving.backup import backup, restore
 from frontdesk.moving.copy import copy_install
 
 
@@ -83,3 +87,29 @@ def db_copy(settings: Settings, to: str, files_to: str | None) -> str:
         return f"Copied {rows} rows in {len(report.rows)} tables{moved}; counts verified."
 
     return asyncio.run(run())
+
+
+def take_backup(settings: Settings, archive: str) -> str:
+    if not settings.is_sqlite:
+        raise MoveError(
+            "frontdesk backup is for SQLite installs; on PostgreSQL use pg_dump (README: Backups)"
+        )
+    database = Path(make_url(settings.async_database_url).database or "")
+    manifest = backup(database, settings.data_dir, settings.file_store, Path(archive))
+    rows = sum(manifest["tables"].values())
+    where = "" if settings.file_store == "local" else f" (files stay in {settings.file_store})"
+    return f"Backed up {rows} rows and {len(manifest['files'])} files to {archive}{where}."
+
+
+def restore_backup(settings: Settings, archive: str) -> str:
+    if not settings.is_sqlite or settings.database_url is not None:
+        raise MoveError(
+            "frontdesk restore unpacks into FRONTDESK_DATA_DIR's SQLite database: "
+            "unset FRONTDESK_DATABASE_URL"
+        )
+    manifest = restore(Path(archive), settings.data_dir)
+    rows = sum(manifest["tables"].values())
+    return (
+        f"Restored {rows} rows and {len(manifest['files'])} files into {settings.data_dir} "
+        f"(backup of {manifest['created_at']})."
+    )
