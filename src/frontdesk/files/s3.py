@@ -1,13 +1,15 @@
 """Attachment bytes in any S3-compatible store (AWS S3, MinIO, R2, Ceph), through aiobotocore.
 
 Why this client. Measured with `python -m bench.s3_clients` (a 50 MiB file streamed each
-way against moto's server on this machine, two runs; MB/s up / down, peak memory above
-the client's baseline): obstore 26 / 265-325, 3-4 MiB; aioboto3 (aiobotocore underneath)
-18-22 / 180-194, 19 MiB with 8 MiB parts; the MinIO client 17-19 / 117-154, 48 MiB, and
-synchronous (worker threads). obstore led on every number, but its Rust runtime aborted
-the Python process at exit in about one run in ten (SIGABRT after a completed put), which
-would fail test runs and muddy every restart; and it cannot abort a multipart upload it
-was cancelled in, nor list unfinished ones. aiobotocore is what aioboto3 wraps, without
+way against moto's server on this 2-core machine; MB/s up / down, peak memory above the
+client's baseline). Two runs on a quiet machine: obstore 26 / 265-325, 3-4 MiB;
+aioboto3 (aiobotocore underneath) 18-22 / 180-194, 19 MiB with 8 MiB parts; the MinIO
+client 17-19 / 117-154, 48 MiB, and synchronous (worker threads). Again under load, with
+the store's own 5 MiB parts: aiobotocore 12.5 MiB, obstore 4-6 MiB, MinIO 30 MiB.
+obstore led on every number, but its Rust runtime aborted the Python process (SIGABRT)
+at exit in 4 of about 35 runs of a small script after a completed async put, which would
+fail test runs and muddy every restart; and it can neither abort a multipart upload it
+was cancelled in nor list unfinished ones. aiobotocore is what aioboto3 wraps, without
 boto3's extra layer: async, maintained with botocore, every S3 call explicit, so a failed
 or cancelled upload is aborted here and parts left by a killed process are found and
 aborted by the orphan sweep. Memory per transfer stays at about two parts (PART_BYTES).

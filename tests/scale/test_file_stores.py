@@ -1,12 +1,15 @@
 """The S3-compatible file store against moto's standalone server: streaming both ways,
 multipart for large files, ranges, nothing left by a failed or cancelled upload, and the
-orphan sweep."""
+orphan sweep (on the local store too); a bad FRONTDESK_FILE_STORE is one line."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import os
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -14,7 +17,7 @@ import httpx
 import pytest
 
 from frontdesk.files.s3 import PART_BYTES, S3FileStore, S3Location
-from frontdesk.files.store import FileMissing, make_file_store
+from frontdesk.files.store import FileMissing, LocalFileStore, make_file_store
 from frontdesk.files.sweep import OrphanSweeper
 from tests.scale.services import S3Server
 
@@ -198,3 +201,38 @@ def test_store_addresses() -> None:
     for bad in ("s3://", "bucket", "http://x/y", "s3:///prefix"):
         with pytest.raises(ValueError):
             S3Location.parse(bad)
+
+
+async def test_local_orphans_are_swept_too(tmp_path) -> None:
+    store = make_file_store("local", tmp_path)
+    assert isinstance(store, LocalFileStore)
+    named = await store.save(chunks_of(b"named"))
+    orphan = await store.save(chunks_of(b"orphan"))
+    young = await store.save(chunks_of(b"young orphan"))
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for stored in (named, orphan):
+        os.utime(store.path_for(stored.key), (two_days_ago, two_days_ago))
+
+    async def referenced(keys: list[str]) -> set[str]:
+        return {key for key in keys if key == named.key}
+
+    assert await OrphanSweeper(store, referenced).sweep(force=True) == 1
+    assert store.path_for(named.key).exists()
+    assert store.path_for(young.key).exists()  # a day old at least before it is taken
+    assert not store.path_for(orphan.key).exists()
+
+
+def test_a_bad_store_address_is_one_line(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FRONTDESK_", "AWS_"))}
+    env |= {"FRONTDESK_DATA_DIR": str(tmp_path), "FRONTDESK_FILE_STORE": "ftp://files"}
+    done = subprocess.run(
+        [sys.executable, "-m", "frontdesk", "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("frontdesk: FRONTDESK_FILE_STORE: ")
+    assert "must be local or s3://bucket[/prefix]" in done.stderr
+    assert done.stderr.count("\n") == 1
