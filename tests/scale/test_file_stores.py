@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
+import anyio
 import httpx
 import pytest
 
@@ -236,3 +237,35 @@ def test_a_bad_store_address_is_one_line(tmp_path) -> None:
     assert done.stderr.startswith("frontdesk: FRONTDESK_FILE_STORE: ")
     assert "must be local or s3://bucket[/prefix]" in done.stderr
     assert done.stderr.count("\n") == 1
+
+
+async def test_an_upload_cancelled_by_an_anyio_scope_is_aborted(
+    store: S3FileStore, s3_server: S3Server, prefix: str
+) -> None:
+    # Starlette cancels a request's work with anyio, whose cancellation repeats at every
+    # await until the scope ends: the abort must still get through.
+    arrived = anyio.Event()
+
+    async def stalling_client() -> AsyncIterator[bytes]:
+        for _ in range(2):
+            yield os.urandom(PART_BYTES)
+        arrived.set()
+        await anyio.sleep(3600)
+        yield b"never"
+
+    async with anyio.create_task_group() as group:
+
+        async def upload() -> None:
+            with anyio.CancelScope() as scope:
+                group.start_soon(cancel_when_stalled, scope)
+                await store.save(stalling_client())
+
+        async def cancel_when_stalled(scope: anyio.CancelScope) -> None:
+            await arrived.wait()
+            await anyio.sleep(0.5)
+            assert "<Upload>" in listing(s3_server, prefix, "uploads")
+            scope.cancel()
+
+        group.start_soon(upload)
+    assert "<Upload>" not in listing(s3_server, prefix, "uploads")
+    assert "<Key>" not in listing(s3_server, prefix)

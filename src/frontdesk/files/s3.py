@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
@@ -193,9 +194,11 @@ class S3FileStore:
                 )
         except BaseException:
             if upload_id is not None:
-                # Shielded: a cancelled request (client gone) must still clean up; parts
-                # left by a process killed here are aborted by the orphan sweep.
-                await asyncio.shield(self._abort(name, upload_id))
+                # Shielded: a cancelled request (client gone) must still clean up (anyio's
+                # scope, as Starlette cancels with anyio); parts left by a process killed
+                # here are aborted by the orphan sweep.
+                with anyio.CancelScope(shield=True):
+                    await self._abort(name, upload_id)
             raise
         return StoredFile(key=key, size=size, sha256=digest.hexdigest())
 
