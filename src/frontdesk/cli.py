@@ -29,20 +29,22 @@ from frontdesk.db import Database
 from frontdesk.db.serving_lock import DatabaseInUse, ServingLock
 from frontdesk.errors import AppError
 from frontdesk.kit.validation import normalized_email
+from frontdesk.moving import MoveError
 
 
 class CommandError(Exception):
     """Shown to the operator as one line, with exit status 1."""
 
 
-def load_settings() -> Settings:
+def load_settings(ensure_data_dir: bool = True) -> Settings:
     try:
         settings = Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
         field = "FRONTDESK_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
         raise CommandError(f"{field}: {first['msg']}") from exc
-    settings.ensure_data_dir()
+    if ensure_data_dir:
+        settings.ensure_data_dir()
     return settings
 
 
@@ -268,6 +270,31 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    from frontdesk.moving.commands import db_copy
+
+    settings = load_settings()
+    upgrade_schema(settings)
+    print(db_copy(settings, args.to, args.files_to), file=sys.stderr)
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from frontdesk.moving.commands import take_backup
+
+    # No schema upgrade: a backup only reads, and may run beside a serving older version.
+    print(take_backup(load_settings(), args.file), file=sys.stderr)
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from frontdesk.moving.commands import restore_backup
+
+    # The data dir must be empty: nothing may be made in it before the check.
+    print(restore_backup(load_settings(ensure_data_dir=False), args.file), file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="frontdesk", description="Self-hosted live chat.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -294,6 +321,23 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", help="apply migrations")
     upgrade.set_defaults(run=cmd_db_upgrade)
+    db_copy = db_commands.add_parser(
+        "copy", help="copy this install into an empty database (e.g. SQLite to PostgreSQL)"
+    )
+    db_copy.add_argument("--to", required=True, metavar="URL", help="the empty database")
+    db_copy.add_argument(
+        "--files-to", metavar="STORE", help="also copy the files: local or s3://bucket[/prefix]"
+    )
+    db_copy.set_defaults(run=cmd_db_copy)
+
+    backup = commands.add_parser(
+        "backup", help="a consistent snapshot of a SQLite install (database, files), while serving"
+    )
+    backup.add_argument("file", metavar="FILE.tar.gz")
+    backup.set_defaults(run=cmd_backup)
+    restore = commands.add_parser("restore", help="unpack a backup into an empty data dir")
+    restore.add_argument("file", metavar="FILE.tar.gz")
+    restore.set_defaults(run=cmd_restore)
     return parser
 
 
@@ -302,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
-    except (CommandError, ConfigError) as exc:
+    except (CommandError, ConfigError, MoveError) as exc:
         print(f"frontdesk: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

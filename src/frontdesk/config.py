@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     stream_max_seconds: float = Field(default=3600.0, gt=0, le=3600)
     stream_recheck_seconds: float = Field(default=30.0, gt=0)
     stream_lease_seconds: float = Field(default=30.0, gt=0)
+    # Attachment bytes (contract section 11): `local` (the data dir) or s3://bucket[/prefix],
+    # reached at the endpoint below (unset: AWS) with the standard AWS_* credentials.
+    file_store: str = "local"
+    s3_endpoint_url: str | None = None
+    aws_access_key_id: str | None = Field(default=None, validation_alias="AWS_ACCESS_KEY_ID")
+    aws_secret_access_key: str | None = Field(
+        default=None, validation_alias="AWS_SECRET_ACCESS_KEY"
+    )
+    aws_region: str | None = Field(default=None, validation_alias="AWS_REGION")
 
     @field_validator(
         "redis_url",
@@ -61,11 +70,20 @@ class Settings(BaseSettings):
         "inbound_domain",
         "smtp_inbound",
         "inbound_token",
+        "s3_endpoint_url",
         mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("file_store")
+    @classmethod
+    def _store_address(cls, value: str) -> str:
+        value = value.strip()
+        if value != "local" and not (value.startswith("s3://") and value[5:].split("/")[0]):
+            raise ValueError("must be local or s3://bucket[/prefix]")
+        return value
 
     @cached_property
     def trusted_networks(self) -> tuple[IPNetwork, ...]:

@@ -23,7 +23,9 @@ from frontdesk.db.engines import AfterCommit
 from frontdesk.db.serving_lock import ServingLock
 from frontdesk.events.bus import SHUTDOWN, InProcessBus, RedisBus
 from frontdesk.events.slots import StreamSlots
-from frontdesk.files.store import FileStore, LocalFileStore
+from frontdesk.files.queries import referenced_keys
+from frontdesk.files.store import FileStore, LocalFileStore, make_file_store
+from frontdesk.files.sweep import OrphanSweeper
 from frontdesk.kit.client_address import ClientAddresses
 from frontdesk.kit.clock import now_us
 from frontdesk.mail.config import inbound_address, mail_config
@@ -72,7 +74,15 @@ class Runtime:
         self.conversations = ConversationCache(self.db, enabled=caching)
         self.bus.listeners += [self.accounts.on_event, self.conversations.on_event]
         self.metrics = Metrics()
-        self.files: FileStore = LocalFileStore(settings.data_dir.resolve() / "files")
+        self.files: FileStore = make_file_store(
+            settings.file_store,
+            settings.data_dir,
+            settings.s3_endpoint_url,
+            settings.aws_access_key_id,
+            settings.aws_secret_access_key,
+            settings.aws_region,
+        )
+        self.file_sweeper = OrphanSweeper(self.files, self._referenced_files)
         # Background work that leaves the process: written with its cause, done by the
         # outbox worker (every instance runs one; jobs are leased to one at a time).
         self.outbox = OutboxWorker(self.db, settings.retry_schedule)
@@ -144,6 +154,11 @@ class Runtime:
             await forget_idempotency_keys(session)
             await outbox_jobs.sweep_finished(session)
             await sweep_expired_tokens(session)
+        await self.file_sweeper.sweep()
+
+    async def _referenced_files(self, keys: list[str]) -> set[str]:
+        async with self.db.read() as session:
+            return await referenced_keys(session, keys)
 
     async def _keep_house(self) -> None:
         while True:
@@ -189,6 +204,7 @@ class Runtime:
         await self.bus.stop()
         await self.streams.stop()
         await self.limiter.close()
+        await self.files.close()
         await self.db.dispose()
         if self.serving_lock is not None:
             self.serving_lock.release()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from frontdesk.config import Settings
+from tests.conftest import make_settings
 from tests.files.support import (
     GIF,
     JPEG,
@@ -24,6 +27,17 @@ from tests.files.support import (
     widget_url,
 )
 from tests.support.accounts import TestAccount, make_agent, start_conversation
+
+
+@pytest.fixture
+def settings(
+    tmp_path: Path,
+    database_url: str,
+    redis_settings: dict[str, object],
+    store_overrides: dict[str, str],
+) -> Settings:
+    """Every download rule holds whichever store keeps the bytes (local disk, S3)."""
+    return make_settings(tmp_path, database_url, **redis_settings, **store_overrides)
 
 
 async def _setup(

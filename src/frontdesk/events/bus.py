@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
+from redis.exceptions import RedisError
 
 log = logging.getLogger("frontdesk.events")
 
@@ -24,6 +26,14 @@ QUEUE_SIZE = 1000
 RESYNC = "resync"
 # Sent to every subscriber when the process is stopping: streams end cleanly.
 SHUTDOWN = "shutdown"
+# Seconds: the longest one Redis call may take, how long `start` waits for the
+# subscription before serving without it, how long a failed publish sends events straight
+# to local subscribers, and the longest pause between reconnection attempts (so Redis
+# coming back is noticed within a couple of seconds).
+REDIS_TIMEOUT = 2.0
+START_WAIT = 3.0
+RETRY_SECONDS = 1.0
+MAX_RETRY_DELAY = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +142,11 @@ class RedisBus(InProcessBus):
 
     Local events are not dispatched at publish time: they come back through Redis like
     everyone else's, so every instance sees one order and nothing twice.
+
+    Redis may blink. `serve` starts without it (`ping` fails, so /readyz says 503), and
+    while it is away an event that can't be published is dispatched to this process's own
+    subscribers, so streams here keep going; every (re)subscription then sends RESYNC, and
+    streams catch up from the database with what other instances wrote meanwhile.
     """
 
     def __init__(self, url: str, prefix: str = "frontdesk") -> None:
@@ -139,14 +154,26 @@ class RedisBus(InProcessBus):
         self.channel = f"{prefix}:events"
         import redis.asyncio as redis
 
-        self._redis = redis.Redis.from_url(url)
+        # Refused or unreachable: fail in a bounded time, never hang a request's publish.
+        self._redis = redis.Redis.from_url(
+            url, socket_connect_timeout=REDIS_TIMEOUT, socket_keepalive=True
+        )
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._listening = False
+        # After a failed publish, Redis is not tried again for a moment: a write must not
+        # pay a connect timeout each while it is away.
+        self._down_until = 0.0
 
     async def start(self) -> None:
         self._reader = asyncio.create_task(self._read_forever(), name="frontdesk-redis-bus")
-        # Don't serve before the subscription holds, or the first events could be missed.
-        await asyncio.wait_for(self._ready.wait(), timeout=10)
+        # Don't serve before the subscription holds, if Redis answers at all; if it doesn't,
+        # serve anyway (not ready) and subscribe as soon as it does.
+        try:
+            async with asyncio.timeout(START_WAIT):
+                await self._ready.wait()
+        except TimeoutError:
+            log.warning("Redis does not answer; starting without shared events until it does")
 
     async def stop(self) -> None:
         if self._reader is not None:
@@ -156,35 +183,50 @@ class RedisBus(InProcessBus):
         await self._redis.aclose()
 
     async def ping(self) -> None:
-        await self._redis.ping()
+        if not self._listening:
+            raise ConnectionError("not subscribed to the Redis event channel")
+        async with asyncio.timeout(REDIS_TIMEOUT):
+            await self._redis.ping()
 
     async def publish(self, events: list[Event]) -> None:
+        """Publish through Redis; never raises (the change it reports has committed)."""
         if not events:
             return
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for event in events:
-                pipe.publish(self.channel, event.encode())
-            await pipe.execute()
+        if time.monotonic() >= self._down_until:
+            try:
+                async with asyncio.timeout(REDIS_TIMEOUT):
+                    async with self._redis.pipeline(transaction=False) as pipe:
+                        for event in events:
+                            pipe.publish(self.channel, event.encode())
+                        await pipe.execute()
+                return
+            except (RedisError, OSError, TimeoutError) as exc:
+                self._down_until = time.monotonic() + RETRY_SECONDS
+                log.warning("could not publish events to Redis (%s); delivering locally", exc)
+        for event in events:
+            self.dispatch(event)
 
     async def _read_forever(self) -> None:
         delay = 0.1
-        first = True
         while True:
             try:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.subscribe(self.channel)
+                    self._listening = True
+                    self._down_until = 0.0
                     self._ready.set()
-                    if not first:
-                        # Anything published while we were away is in the database.
-                        self.broadcast(RESYNC)
-                    first = False
+                    # Anything published while we were away (or before we first heard) is
+                    # in the database. At start-up there is nobody to tell: a no-op then.
+                    self.broadcast(RESYNC)
                     delay = 0.1
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
                             self.dispatch(Event.decode(message["data"]))
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # connection lost: retry with backoff
-                log.warning("event bus lost Redis (%s); reconnecting", exc)
+            except Exception as exc:  # connection lost or refused: retry with backoff
+                if self._listening or delay == 0.1:
+                    log.warning("event bus lost Redis (%s); reconnecting", exc)
+                self._listening = False
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                delay = min(delay * 2, MAX_RETRY_DELAY)

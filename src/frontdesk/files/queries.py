@@ -41,3 +41,11 @@ async def agent_file(
         Conversation.account_id == account_id, Conversation.id == conversation_id
     )
     return await session.scalar(query)
+
+
+async def referenced_keys(session: AsyncSession, keys: list[str]) -> set[str]:
+    """Which of these storage keys some attachment row names (the rest are orphans)."""
+    rows = await session.scalars(
+        select(Attachment.storage_key).where(Attachment.storage_key.in_(keys))
+    )
+    return set(rows)

@@ -1,9 +1,9 @@
 """Where attachment bytes live: a store interface and its local-disk implementation.
 
-Routes speak only to `FileStore`, so an S3-compatible store can be added later by writing
-one more class: `save` consumes a chunk stream (an S3 multipart upload fits it), `open`
-returns a blob that can stream any byte range and, when the bytes are on local disk,
-offers its path so the server may send it zero-copy.
+Routes speak only to `FileStore`; `s3.py` is the S3-compatible one, and `make_file_store`
+picks by FRONTDESK_FILE_STORE. `save` consumes a chunk stream (an S3 multipart upload
+fits it), `open` returns a blob that can stream any byte range and, when the bytes are on
+local disk, offers its path so the server may send it zero-copy.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import AsyncGenerator, AsyncIterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -33,6 +33,7 @@ _CAN_READ_NOWAIT = hasattr(os, "preadv") and hasattr(os, "RWF_NOWAIT")
 # Keys are ours alone (never from a filename); checking their shape on every use means a
 # corrupted row can't turn into a path outside the store.
 _KEY = re.compile(r"^[0-9a-f]{32}$")
+KEY_SHAPE = _KEY
 
 
 class FileMissing(Exception):
@@ -75,6 +76,14 @@ class FileStore(Protocol):
 
     async def delete(self, key: str) -> None:
         """Remove `key`; a missing key is not an error (deletes are retried and raced)."""
+        ...
+
+    def stored_between(self, start: float, end: float) -> AsyncIterator[list[str]]:
+        """Keys stored in [start, end) (unix seconds), in batches: for the orphan sweep."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections; the app calls it once, at shutdown."""
         ...
 
 
@@ -177,6 +186,33 @@ class LocalFileStore:
         path = self.path_for(key)
         await anyio.to_thread.run_sync(_unlink_quietly, path)
 
+    async def stored_between(self, start: float, end: float) -> AsyncIterator[list[str]]:
+        # A walk of the whole tree (keys here are random, not ordered by time); the
+        # sweep runs it rarely, and one box's files walk in about a second per 100,000.
+        keys = await anyio.to_thread.run_sync(self._walk_between, start, end)
+        for first in range(0, len(keys), 500):
+            yield keys[first : first + 500]
+
+    def _walk_between(self, start: float, end: float) -> list[str]:
+        found = []
+        for directory, names, files in os.walk(self.root):
+            if Path(directory) == self.tmp:
+                names.clear()
+                continue
+            for name in files:
+                if not _KEY.match(name):
+                    continue
+                try:
+                    modified = os.stat(os.path.join(directory, name)).st_mtime
+                except FileNotFoundError:
+                    continue
+                if start <= modified < end:
+                    found.append(name)
+        return found
+
+    async def close(self) -> None:
+        return None
+
     def sweep_temporary(self, older_than_seconds: float = 3600) -> int:
         """Remove temporary files a crash left behind; returns how many went.
 
@@ -234,6 +270,24 @@ def _discard(handle: BinaryIO, temporary: Path) -> None:
 
 def _unlink_quietly(path: Path) -> None:
     path.unlink(missing_ok=True)
+
+
+def make_file_store(
+    address: str,
+    data_dir: Path,
+    endpoint_url: str | None = None,
+    access_key_id: str | None = None,
+    secret_access_key: str | None = None,
+    region: str | None = None,
+) -> FileStore:
+    """The store FRONTDESK_FILE_STORE names: `local` (the data dir) or `s3://bucket[/prefix]`."""
+    if address.strip() == "local":
+        return LocalFileStore(data_dir.resolve() / "files")
+    from frontdesk.files.s3 import S3FileStore, S3Location
+
+    return S3FileStore(
+        S3Location.parse(address.strip()), endpoint_url, access_key_id, secret_access_key, region
+    )
 
 
 def file_store(request: Request) -> FileStore:

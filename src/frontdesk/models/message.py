@@ -67,7 +67,8 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
-    storage_key: Mapped[str] = mapped_column(String(255))
+    # Indexed for the orphan sweep (files/sweep.py), which asks which keys rows name.
+    storage_key: Mapped[str] = mapped_column(String(255), index=True)
     created_us: Mapped[int] = mapped_column(Micros)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from fastapi import APIRouter
@@ -14,6 +15,8 @@ from frontdesk.runtime import runtime
 log = logging.getLogger("frontdesk")
 
 router = APIRouter(tags=["operations"])
+# Seconds each readiness check may take; load balancers often time a probe out at 5.
+READY_TIMEOUT = 2.0
 
 
 @router.get("/healthz", summary="The process is running")
@@ -28,7 +31,9 @@ async def readyz(request: Request) -> JSON:
     failed = []
     for name, check in checks.items():
         try:
-            await check()
+            # A server that stopped answering (not refusing) must not hang the probe.
+            async with asyncio.timeout(READY_TIMEOUT):
+                await check()
         except Exception:
             failed.append(name)
     if failed:
