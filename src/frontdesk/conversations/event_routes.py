@@ -22,4 +22,4 @@ router = APIRouter()
 )
 async def agent_events(request: Request, agent: CurrentAgent) -> StreamingResponse:
     since = resume_point(request.headers, request.query_params)
-    return event_stream(agent_stream(runtime(request), agent.account_id, since))
+    return event_stream(agent_stream(runtime(request), agent, since))

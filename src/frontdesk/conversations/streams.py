@@ -17,7 +17,7 @@ from frontdesk.conversations.seen import record_seen
 from frontdesk.events.bus import RESYNC, SHUTDOWN, Subscription
 from frontdesk.events.sse import HEARTBEAT, PREAMBLE, frame
 from frontdesk.kit.clock import format_us, parse_iso
-from frontdesk.models import Conversation
+from frontdesk.models import Agent, Conversation
 from frontdesk.runtime import Runtime
 
 # The most a resuming agent stream replays; beyond that a client should re-read the API.
@@ -113,12 +113,19 @@ class _VisitorStream:
                     behind = True
 
 
-async def agent_stream(rt: Runtime, account_id: int, since: int | None) -> AsyncIterator[bytes]:
-    """The account's conversations and messages, from `since` (a resume) or from now."""
+async def agent_stream(rt: Runtime, agent: Agent, since: int | None) -> AsyncIterator[bytes]:
+    """The account's conversations and messages, from `since` (a resume) or from now.
+
+    While it is open the agent is present (availability/presence.py).
+    """
+    account_id = agent.account_id
     gauge = rt.metrics.open_streams.labels("agent")
     gauge.inc()
     try:
-        async with rt.bus.subscribe(account_id) as subscription:
+        async with (
+            rt.presence.holding(account_id, agent.id, agent.availability),
+            rt.bus.subscribe(account_id) as subscription,
+        ):
             backlog = []
             if since is not None:
                 with _uncancellable():
