@@ -42,19 +42,16 @@ async def choose_assignee(session: AsyncSession, account_id: int, online: set[in
     order = [a for a in candidates if a > cursor] + [a for a in candidates if a <= cursor]
     chosen = order[0]
     if strategy == "least_busy":
-        counts = dict(
-            (
-                await session.execute(
-                    select(Conversation.assignee_id, func.count())
-                    .where(
-                        Conversation.account_id == account_id,
-                        Conversation.status == "open",
-                        Conversation.assignee_id.in_(candidates),
-                    )
-                    .group_by(Conversation.assignee_id)
-                )
-            ).tuples()
+        rows = await session.execute(
+            select(Conversation.assignee_id, func.count())
+            .where(
+                Conversation.account_id == account_id,
+                Conversation.status == "open",
+                Conversation.assignee_id.in_(candidates),
+            )
+            .group_by(Conversation.assignee_id)
         )
+        counts = {int(agent_id): int(count) for agent_id, count in rows}
         # Ties go in round-robin order, so equally busy agents take turns.
         chosen = min(order, key=lambda agent_id: counts.get(agent_id, 0))
     await session.execute(
