@@ -209,7 +209,7 @@ async def test_round_robin_skips_away_agents(client, account):
         client, account, auto_assign="round_robin", rate_limits={"create_conversation": 100}
     )
     async with AsyncExitStack() as stack:
-        a, b = await team_online(client, account, stack, 2)
+        _, b = await team_online(client, account, stack, 2)
         await client.patch(ME, json={"availability": "away"}, headers=account.admin)
         assert [await create(client, account) for _ in range(3)] == [b, b, b]
 
