@@ -342,3 +342,26 @@ def test_holidays_up_to_the_limit() -> None:
     assert len(check_holidays(days[:MAX_HOLIDAYS])) == MAX_HOLIDAYS
     with pytest.raises(HoursError, match=INVALID_HOLIDAYS):
         check_holidays(days[: MAX_HOLIDAYS + 1])
+
+
+# --- the cache the widget config reads ----------------------------------------------------
+
+
+def test_opening_is_cached_until_it_can_change_or_the_settings_do() -> None:
+    from frontdesk.availability.opening import OpeningCache
+    from frontdesk.models import Account
+
+    account = Account(id=7, timezone="UTC", business_hours=[], holidays=[])
+    cache = OpeningCache()
+    first = cache.now(account)
+    assert first.open is True
+    assert cache.now(account) is first
+    # Equal settings in a fresh Account (an instance with Redis reads one per request).
+    same = Account(id=7, timezone="UTC", business_hours=[], holidays=[])
+    assert cache.now(same) is first
+    today = datetime.now(UTC).date().isoformat()
+    closed = Account(id=7, timezone="UTC", business_hours=[], holidays=[today])
+    changed = cache.now(closed)
+    assert changed.open is False
+    assert changed.next_open_at is not None
+    assert cache.now(closed) is changed

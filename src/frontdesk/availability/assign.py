@@ -51,7 +51,7 @@ async def choose_assignee(session: AsyncSession, account_id: int, online: set[in
             )
             .group_by(Conversation.assignee_id)
         )
-        counts = {int(agent_id): int(count) for agent_id, count in rows}
+        counts = {agent_id: int(count) for agent_id, count in rows if agent_id is not None}
         # Ties go in round-robin order, so equally busy agents take turns.
         chosen = min(order, key=lambda agent_id: counts.get(agent_id, 0))
     await session.execute(

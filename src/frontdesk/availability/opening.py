@@ -35,14 +35,25 @@ def _us(moment: datetime) -> int:
 
 
 def compute(account: Account, now: int) -> Opening:
-    hours, holidays = list(account.business_hours or []), list(account.holidays or [])
-    schedule = Schedule.build(account.timezone, hours, holidays)
+    # The account's own lists are kept (not copies): the next ask compares by identity.
+    hours, holidays = account.business_hours, account.holidays
+    schedule = Schedule.build(account.timezone, hours or [], holidays or [])
     status = schedule.status(datetime.fromtimestamp(now / 1_000_000, UTC))
     until = now + MAX_HOLD_US
     if status.until is not None:
         until = min(until, _us(status.until))
     next_open = None if status.next_open is None else format_us(_us(status.next_open))
     return Opening(status.open, next_open, until, account.timezone, hours, holidays)
+
+
+def _same(entry: Opening, account: Account) -> bool:
+    """The entry was made from these settings (by identity first: a cached Account's)."""
+    hours, holidays = account.business_hours, account.holidays
+    return (
+        entry.timezone == account.timezone
+        and (entry.hours is hours or entry.hours == hours)
+        and (entry.holidays is holidays or entry.holidays == holidays)
+    )
 
 
 class OpeningCache:
@@ -53,13 +64,7 @@ class OpeningCache:
     def now(self, account: Account) -> Opening:
         now = now_us()
         entry = self._entries.get(account.id)
-        if (
-            entry is not None
-            and now < entry.until_us
-            and entry.timezone == account.timezone
-            and entry.hours == account.business_hours
-            and entry.holidays == account.holidays
-        ):
+        if entry is not None and now < entry.until_us and _same(entry, account):
             return entry
         entry = compute(account, now)
         if len(self._entries) >= self.max_entries:

@@ -158,11 +158,20 @@ class RedisPresence(Presence):
         await self._redis.aclose()
 
     async def online(self, account_id: int) -> set[int]:
-        members = await self._redis.zrangebyscore(self._key(account_id), time.time(), "+inf")
+        try:
+            members = await self._redis.zrangebyscore(self._key(account_id), time.time(), "+inf")
+        except Exception:  # Redis away: nobody is known to be in (the widget says so)
+            log.warning("presence: Redis did not answer; nobody counts as online")
+            return set()
         return {int(member.split(b":", 1)[0]) for member in members}
 
     async def any_online(self, account_id: int) -> bool:
-        return int(await self._redis.zcount(self._key(account_id), time.time(), "+inf")) > 0
+        try:
+            count = await self._redis.zcount(self._key(account_id), time.time(), "+inf")
+        except Exception:
+            log.warning("presence: Redis did not answer; nobody counts as online")
+            return False
+        return int(count) > 0
 
     async def _add(self, account_id: int, agent_id: int) -> None:
         expires = time.time() + self.ttl

@@ -181,6 +181,8 @@
     launcher.hidden = open;
     fit();
     if (!open) return launcher.focus({ preventScroll: true });
+    // Whether the team is in changes while a page stays open: ask again on every open.
+    call('GET', 'config').then((r) => r.ok && r.data && applyConfig(r.data));
     markRead();
     scrollDown();
     (body.contains(form) ? form.querySelector('input,textarea') : input).focus();
