@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.inbox.conftest import assert_fits, screenshot, sign_in
+from tests.inbox.conftest import ARTIFACTS, assert_fits, screenshot, sign_in
 from tests.support.browser import LiveFrontdesk, live_frontdesk, static_site
 from tests.widget.conftest import host_page
 
@@ -164,6 +164,7 @@ def test_hours_editor(
         form.get_by_label("Holiday", exact=True).last.fill("2030-12-25")
         form.get_by_label("Auto-assign").select_option("round_robin")
         screenshot(page, f"availability-settings-{width}.png")
+        form.screenshot(path=str(ARTIFACTS / f"availability-form-{width}.png"))
         form.get_by_role("button", name="Save availability").click()
         expect(form.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
         stored = httpx.get(settings, headers=frontdesk.admin).json()
