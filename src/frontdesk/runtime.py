@@ -15,6 +15,8 @@ from starlette.requests import Request
 
 from frontdesk.accounts.cache import AccountCache
 from frontdesk.agents.tokens import sweep_expired as sweep_expired_tokens
+from frontdesk.availability.presence import Presence, RedisPresence
+from frontdesk.availability.state import Availability
 from frontdesk.config import Settings
 from frontdesk.conversations.cache import ConversationCache
 from frontdesk.conversations.service import forget_idempotency_keys
@@ -73,6 +75,14 @@ class Runtime:
         self.accounts = AccountCache(self.db, enabled=caching)
         self.conversations = ConversationCache(self.db, enabled=caching)
         self.bus.listeners += [self.accounts.on_event, self.conversations.on_event]
+        # Business hours and who is online (contract section 7); shared through Redis.
+        self.presence: Presence = (
+            RedisPresence(settings.redis_url, settings.redis_prefix)
+            if settings.redis_url
+            else Presence()
+        )
+        self.availability = Availability(self.presence)
+        self.bus.listeners.append(self.presence.on_event)
         self.metrics = Metrics()
         self.files: FileStore = make_file_store(
             settings.file_store,
@@ -112,6 +122,7 @@ class Runtime:
         self.db.start()
         await self.bus.start()
         await self.streams.start()
+        await self.presence.start()
         if isinstance(self.files, LocalFileStore):
             # Half-written uploads a crash left behind are of no use to anyone.
             await asyncio.to_thread(self.files.sweep_temporary)
@@ -203,6 +214,7 @@ class Runtime:
         await self.webhooks.close()
         await self.bus.stop()
         await self.streams.stop()
+        await self.presence.stop()
         await self.limiter.close()
         await self.files.close()
         await self.db.dispose()

@@ -127,7 +127,9 @@ async def test_agents_list_and_create(client, account):
     listing = await client.get(f"{API}/agents", headers=account.admin)
     agents = listing.json()["agents"]
     assert {a["email"] for a in agents} == {account.admin_email, "sam@example.com"}
-    assert all(set(a) == {"id", "name", "email", "role"} for a in agents)
+    # Contract section 7 adds availability and live presence.
+    fields = {"id", "name", "email", "role", "availability", "online"}
+    assert all(set(a) == fields for a in agents)
     login = await client.post(
         f"{API}/login", json={"email": "sam@example.com", "password": "x" * 10}
     )

@@ -28,6 +28,12 @@ async def test_defaults(client, account):
         },
         "identity_secret_set": False,
         "require_identity": False,
+        # Contract section 7.
+        "timezone": "UTC",
+        "business_hours": [],
+        "holidays": [],
+        "away_message": "We're away right now. Leave a message and we'll get back to you by email.",
+        "auto_assign": "none",
     }
 
 
@@ -52,7 +58,12 @@ async def test_patch_everything_and_see_it_in_the_widget(client, account):
     config = await client.get(
         "/api/v1/chat/config", headers={**account.widget, "Origin": "https://shop.example.com"}
     )
-    assert config.json() == {"greeting": "Hello!", "title": "Acme Help", "color": "#ff0000"}
+    widget = config.json()
+    assert {k: widget[k] for k in ("greeting", "title", "color")} == {
+        "greeting": "Hello!",
+        "title": "Acme Help",
+        "color": "#ff0000",
+    }
 
 
 async def test_title_defaults_to_the_account_name(client, account):

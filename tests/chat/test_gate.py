@@ -17,6 +17,11 @@ async def test_config(client, account):
         "greeting": "Hi there! How can we help?",
         "title": "Acme",
         "color": "#2563eb",
+        # Contract section 7: always open by default, and nobody has the inbox open.
+        "open": True,
+        "next_open_at": None,
+        "agents_online": False,
+        "away_message": "We're away right now. Leave a message and we'll get back to you by email.",
     }
     assert response.headers["content-type"].startswith("application/json")
 

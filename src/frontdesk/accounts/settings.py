@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from frontdesk.availability import hours
 from frontdesk.errors import AppError
 from frontdesk.kit.request_body import without_nul
 from frontdesk.kit.validation import COLOR, ORIGIN
@@ -28,6 +29,12 @@ def settings_json(account: Account) -> dict[str, Any]:
         # The secret itself is shown once, when it is made (POST .../identity-secret).
         "identity_secret_set": account.identity_secret is not None,
         "require_identity": account.require_identity,
+        # Availability (contract section 7).
+        "timezone": account.timezone,
+        "business_hours": list(account.business_hours or []),
+        "holidays": list(account.holidays or []),
+        "away_message": account.away_message,
+        "auto_assign": account.auto_assign,
     }
 
 
@@ -71,6 +78,30 @@ def _rate_limits(value: Any, current: dict[str, Any]) -> dict[str, int]:
     return merged
 
 
+AUTO_ASSIGN = ("none", "round_robin", "least_busy")
+AVAILABILITY_FIELDS = frozenset(
+    {"timezone", "business_hours", "holidays", "away_message", "auto_assign"}
+)
+
+
+def _availability(field: str, value: Any) -> Any:
+    try:
+        if field == "timezone":
+            return hours.check_timezone(value)
+        if field == "business_hours":
+            return hours.check_hours(value)
+        if field == "holidays":
+            return hours.check_holidays(value)
+    except hours.HoursError as exc:
+        raise AppError(422, str(exc)) from None
+    if field == "away_message":
+        # Stored as a message when closed: the same limit as any message. Empty: none sent.
+        return _text(value, "Away message", limit=10_000, required=False)
+    if value not in AUTO_ASSIGN:
+        raise AppError(422, "auto_assign must be none, round_robin or least_busy")
+    return value
+
+
 def apply_changes(account: Account, fields: dict[str, Any]) -> None:
     """Validate every field first, then change: a bad field leaves all settings as they were."""
     changes: dict[str, Any] = {}
@@ -97,6 +128,8 @@ def apply_changes(account: Account, fields: dict[str, Any]) -> None:
             if not isinstance(value, bool):
                 raise AppError(422, "require_identity must be true or false")
             changes["require_identity"] = value
+        elif field in AVAILABILITY_FIELDS:
+            changes[field] = _availability(field, value)
         elif field in ("identity_secret", "identity_secret_set"):
             raise AppError(
                 422, "Make an identity secret with POST /api/v1/agent/settings/identity-secret"

@@ -9,7 +9,8 @@ from starlette.responses import Response
 from frontdesk.agents import service
 from frontdesk.agents.auth import CurrentAdmin, CurrentAgent
 from frontdesk.agents.login import password_login
-from frontdesk.agents.serialize import agent_json, me_json
+from frontdesk.agents.serialize import agent_json, me_json, presence_json
+from frontdesk.availability.presence import AVAILABILITIES
 from frontdesk.errors import AppError
 from frontdesk.kit.json_response import JSON
 from frontdesk.kit.request_body import read_fields, text_field
@@ -31,32 +32,42 @@ async def login(request: Request) -> JSON:
 
 
 @router.get("/me", summary="The signed-in agent")
-async def me(agent: CurrentAgent) -> JSON:
-    return JSON(me_json(agent))
+async def me(request: Request, agent: CurrentAgent) -> JSON:
+    online = await runtime(request).presence.online(agent.account_id)
+    return JSON(me_json(agent, online))
 
 
 @router.patch("/me", summary="Change the signed-in agent's preferences")
 async def update_me(request: Request, agent: CurrentAgent) -> JSON:
-    """`{"email_notifications": bool}`: emails of new and unanswered conversations."""
+    """`{"email_notifications": bool, "availability": "online"|"away"}`, each optional."""
     fields = await read_fields(request)
-    unknown = set(fields) - {"email_notifications"}
+    unknown = set(fields) - {"email_notifications", "availability"}
     if unknown:
         raise AppError(422, f"Unknown field: {sorted(unknown)[0][:100]}")
     notifications = fields.get("email_notifications")
     if "email_notifications" in fields and not isinstance(notifications, bool):
         raise AppError(422, "email_notifications must be true or false")
-    async with runtime(request).db.write() as session:
+    availability = fields.get("availability")
+    if "availability" in fields and availability not in AVAILABILITIES:
+        raise AppError(422, "availability must be online or away")
+    rt = runtime(request)
+    async with rt.db.write() as session:
         updated = await service.update_preferences(
-            session, agent.id, email_notifications=notifications
+            session, agent.id, email_notifications=notifications, availability=availability
         )
-    return JSON(me_json(updated))
+    if availability is not None:
+        # This instance's answers follow at once; the others when they hear the event.
+        await rt.presence.changed(agent.account_id, agent.id, availability)
+    return JSON(me_json(updated, await rt.presence.online(agent.account_id)))
 
 
 @router.get("/agents", summary="The account's agents")
 async def list_agents(request: Request, agent: CurrentAgent) -> JSON:
-    async with runtime(request).db.read() as session:
+    rt = runtime(request)
+    async with rt.db.read() as session:
         team = await service.list_agents(session, agent.account_id)
-    return JSON({"agents": [agent_json(member) for member in team]})
+    online = await rt.presence.online(agent.account_id)
+    return JSON({"agents": [{**agent_json(m), **presence_json(m, online)} for m in team]})
 
 
 @router.post("/agents", status_code=201, summary="Add an agent (admin)")

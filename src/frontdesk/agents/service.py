@@ -8,7 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.agents import tokens
 from frontdesk.agents.passwords import hash_password, verify_password
+from frontdesk.availability.presence import AVAILABILITY_EVENT
+from frontdesk.db import queue_event
 from frontdesk.errors import AppError
+from frontdesk.events.bus import Event
 from frontdesk.kit.clock import now_us
 from frontdesk.kit.ids import parse_id
 from frontdesk.kit.tokens import new_token, token_hash
@@ -121,14 +124,30 @@ async def remove_agent(session: AsyncSession, admin: Agent, agent_id: str) -> No
 
 
 async def update_preferences(
-    session: AsyncSession, agent_id: int, *, email_notifications: bool | None
+    session: AsyncSession,
+    agent_id: int,
+    *,
+    email_notifications: bool | None,
+    availability: str | None = None,
 ) -> Agent:
+    """Change the agent's own switches; every instance hears of an availability change."""
     agent = await session.get(Agent, agent_id, populate_existing=True)
     if agent is None:  # removed while this request was on its way
         raise AppError(404, "Agent not found")
     if email_notifications is not None:
         agent.email_notifications = email_notifications
-        await session.flush()
+    if availability is not None and availability != agent.availability:
+        agent.availability = availability
+        queue_event(
+            session,
+            Event(
+                account_id=agent.account_id,
+                type=AVAILABILITY_EVENT,
+                ts_us=now_us(),
+                data={"agent_id": agent.id, "availability": availability},
+            ),
+        )
+    await session.flush()
     return agent
 
 

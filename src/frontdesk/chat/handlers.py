@@ -46,6 +46,7 @@ async def config(rt: Runtime, request: ChatRequest) -> tuple[int, Any]:
         "greeting": account.greeting,
         "title": account.display_title,
         "color": account.color,
+        **(await rt.availability.config(account)),
     }
 
 
@@ -87,7 +88,8 @@ async def send(rt: Runtime, request: ChatRequest, visitor_token: str) -> tuple[i
             return 201, replayed
         raise AppError(422, problem or "Message is required")
     conversation = await visitor_conversation(rt, account, visitor_token)
-    posted = await post_visitor_message(rt.db, conversation.id, message, key)
+    away = rt.availability.away_reply(account)
+    posted = await post_visitor_message(rt.db, conversation.id, message, key, away)
     return 201, sent_body(posted.message)
 
 

@@ -24,6 +24,7 @@ from frontdesk.conversations.service import (
     conversations_of_user,
     create_conversation,
     post_message,
+    reply_if_away,
 )
 from frontdesk.conversations.streams import visitor_stream
 from frontdesk.errors import AppError
@@ -91,7 +92,8 @@ async def create(request: Request) -> JSON:
         raise AppError(422, "Name is too long (maximum 255 characters)")
     user_id = identity_for_new_conversation(account, fields)
 
-    async with runtime(request).db.write() as session:
+    rt = runtime(request)
+    async with rt.db.write() as session:
         conversation, auto_reply = await create_conversation(
             session,
             account,
@@ -100,6 +102,7 @@ async def create(request: Request) -> JSON:
             message=message,
             visitor_token=token,
             user_id=user_id,
+            availability=rt.availability,
         )
     return reply(
         request,
@@ -187,7 +190,8 @@ async def visitor_upload(request: Request, visitor_token: str) -> Response:
         message = text_field(upload.fields, "message") or ""
         if len(message) > MAX_MESSAGE:
             raise AppError(422, MESSAGE_TOO_LONG)
-        async with runtime(request).db.write() as session:
+        rt = runtime(request)
+        async with rt.db.write() as session:
             posted = await post_message(
                 session,
                 conversation.id,
@@ -196,6 +200,8 @@ async def visitor_upload(request: Request, visitor_token: str) -> Response:
                 attachments=upload.attachments(),
                 idempotency_key=key,
             )
+            if not posted.replayed:
+                await reply_if_away(session, conversation.id, rt.availability.away_reply(account))
     except BaseException:
         await upload.discard()
         raise

@@ -11,6 +11,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.availability.assign import choose_assignee
+from frontdesk.availability.state import Availability
 from frontdesk.conversations import queries
 from frontdesk.conversations.limits import CONVERSATION_NOT_FOUND
 from frontdesk.conversations.message_rows import (
@@ -35,6 +37,7 @@ from frontdesk.models import (
     Contact,
     Conversation,
     IdempotencyKey,
+    Message,
     NewAttachment,
     StoredMessage,
 )
@@ -127,11 +130,43 @@ async def post_message(
     return Posted(message, tuple(stored))
 
 
+async def reply_if_away(
+    session: AsyncSession, conversation_id: int, away: tuple[str, str] | None
+) -> None:
+    """After a visitor's message while closed: the away message, unless it was said last.
+
+    Call under the conversation's lock (after post_message): a second message racing this
+    one waits for the lock, then sees the away message this one stored.
+    """
+    if away is None:
+        return
+    body, author = away
+    last_said = await session.scalar(
+        select(Message.body)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == "outbound",
+            Message.private.is_(False),
+        )
+        .order_by(Message.created_us.desc())
+        .limit(1)
+    )
+    if last_said != body:
+        await post_message(session, conversation_id, direction="outbound", body=body, author=author)
+
+
 async def post_visitor_message(
-    db: Database, conversation_id: int, body: str, idempotency_key: str | None
+    db: Database,
+    conversation_id: int,
+    body: str,
+    idempotency_key: str | None,
+    away: tuple[str, str] | None = None,
 ) -> Posted:
-    """A visitor's text message, through the cheapest transaction that can store it."""
-    if db.is_sqlite:
+    """A visitor's text message, through the cheapest transaction that can store it.
+
+    `away`: the away message and its author when the account is closed (reply_if_away).
+    """
+    if db.is_sqlite and away is None:
         try:
             async with db.fast_write() as transaction:
                 return await post_message(
@@ -144,13 +179,16 @@ async def post_visitor_message(
         except NeedsSession:
             pass  # rolled back; stored below instead
     async with db.write() as session:
-        return await post_message(
+        posted = await post_message(
             session,
             conversation_id,
             direction="inbound",
             body=body,
             idempotency_key=idempotency_key,
         )
+        if not posted.replayed:
+            await reply_if_away(session, conversation_id, away)
+        return posted
 
 
 async def forget_idempotency_keys(session: AsyncSession) -> int:
@@ -229,12 +267,19 @@ async def create_conversation(
     message: str,
     visitor_token: str,
     user_id: str | None = None,
+    availability: Availability | None = None,
 ) -> tuple[Conversation, str | None]:
     """A new conversation with its first message and the auto-reply; 409 if the token is taken.
 
     The unique (account, visitor_token) index decides races: exactly one insert wins.
     `user_id`: a verified identity (chat.identity), or None for an anonymous visitor.
+    `availability`: while closed the auto-reply is the away message, and with auto-assign
+    on an online agent is chosen (under the account's lock, taken before any insert).
     """
+    assignee_id = None
+    if availability is not None and account.auto_assign != "none":
+        online = await availability.presence.online(account.id)
+        assignee_id = await choose_assignee(session, account.id, online)
     contact = await find_contact(session, account.id, name, email, user_id)
     now = now_us()
     dialect_insert = _insert(session)
@@ -247,6 +292,7 @@ async def create_conversation(
             visitor_name=name,
             conversation_token=new_token(32),
             status="open",
+            assignee_id=assignee_id,
             created_us=now,
             updated_us=now,
             last_message_us=0,
@@ -263,6 +309,8 @@ async def create_conversation(
     # Listeners hear of the conversation before its first message.
     await queue_conversation_event(session, conversation, "conversation.created", at=first_event)
     auto_reply = account.auto_reply
+    if availability is not None and not availability.is_open(account):
+        auto_reply = account.away_message
     if auto_reply:
         await post_message(
             session, conversation_id, direction="outbound", body=auto_reply, author=account.bot_name

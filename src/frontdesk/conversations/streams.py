@@ -134,13 +134,18 @@ async def agent_stream(
 
     It ends when its token stops working: at once when the revocation is heard on the bus
     (removal, sign-out, revoke, password change, on any instance), and at the latest at the
-    next periodic look at the token (a missed message, an expiry).
+    next periodic look at the token (a missed message, an expiry). While it is open the
+    agent is present (availability/presence.py).
     """
-    account_id = credential.agent.account_id
+    agent = credential.agent
+    account_id = agent.account_id
     gauge = rt.metrics.open_streams.labels("agent")
     gauge.inc()
     try:
-        async with rt.bus.subscribe(account_id) as subscription:
+        async with (
+            rt.presence.holding(account_id, agent.id, agent.availability),
+            rt.bus.subscribe(account_id) as subscription,
+        ):
             backlog = []
             if since is not None:
                 with _uncancellable():

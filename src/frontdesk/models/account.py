@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, String, Text
+from sqlalchemy import JSON, Boolean, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.models.base import Base, Micros
@@ -11,6 +11,7 @@ DEFAULT_GREETING = "Hi there! How can we help?"
 DEFAULT_AUTO_REPLY = "Thanks for reaching out! We'll get back to you soon."
 DEFAULT_BOT_NAME = "Support"
 DEFAULT_COLOR = "#2563eb"
+DEFAULT_AWAY_MESSAGE = "We're away right now. Leave a message and we'll get back to you by email."
 DEFAULT_RATE_LIMITS = {
     "config": 60,
     "create_conversation": 5,
@@ -40,6 +41,19 @@ class Account(Base):
     # Every new conversation must carry a verified user_id.
     require_identity: Mapped[bool] = mapped_column(Boolean, default=False)
     created_us: Mapped[int] = mapped_column(Micros)
+    # Availability (contract section 7): hours are wall-clock times in `timezone`; an empty
+    # list means always open. See availability/hours.py.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    business_hours: Mapped[list[dict[str, str]]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
+    holidays: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    away_message: Mapped[str | None] = mapped_column(
+        Text, default=DEFAULT_AWAY_MESSAGE, server_default=DEFAULT_AWAY_MESSAGE
+    )
+    auto_assign: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    # Round robin: the agent id assigned last; the next is the first online one after it.
+    assign_cursor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def rate_limit(self, endpoint: str) -> int:
         """One endpoint's limit (the gate asks on every chat request)."""

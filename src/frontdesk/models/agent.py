@@ -21,6 +21,9 @@ class Agent(Base):
     created_us: Mapped[int] = mapped_column(Micros)
     # Emails of new and unanswered conversations (contract section 8, kinds 1 and 2).
     email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # "online" | "away", set by the agent; live presence (an open stream) is kept apart,
+    # in availability/presence.py.
+    availability: Mapped[str] = mapped_column(String(8), default="online", server_default="online")
 
 
 class AgentToken(Base):

@@ -2,6 +2,7 @@
 // the title, notifications and keyboard shortcuts. The pieces live in their own modules.
 
 import { api } from "./inbox_api.js";
+import { mountAvailability } from "./inbox_availability.js";
 import { ConversationView } from "./inbox_conversation.js";
 import { mountEmailPreference } from "./inbox_email.js";
 import { preview } from "./inbox_format.js";
@@ -33,6 +34,7 @@ const unread = new UnreadTracker(me.id);
 const notifier = new Notifier(document.getElementById("notify-button"));
 const list = new ConversationList({ unread, onChange: updateTitle });
 mountEmailPreference(document.querySelector(".sidebar"));
+mountAvailability(document.querySelector(".top-actions"));
 const view = new ConversationView({
   agents: () => agents,
   onChanged: (id, message) => {

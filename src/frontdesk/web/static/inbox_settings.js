@@ -5,6 +5,7 @@
 import { api } from "./inbox_api.js";
 import { clear, confirmDialog, copyText, field, h } from "./inbox_dom.js";
 import { emailStatusSection } from "./inbox_email.js";
+import { hoursSection } from "./inbox_hours.js";
 import { identitySection } from "./inbox_identity_settings.js";
 import { WebhooksSection } from "./inbox_webhooks.js";
 
@@ -52,6 +53,7 @@ export class SettingsView {
           this.agentsSection(),
           emailStatusSection(),
         ),
+        hoursSection(this.settings),
         webhooks.element,
       ),
     );

@@ -141,6 +141,10 @@
   const sendBtn = h('button', { class: 'primary', type: 'submit', text: 'Send' });
   const composer = h('form', { class: 'composer', novalidate: true }, attachBtn, input, fileIn, sendBtn);
 
+  // awayNote, showAway(config): the away notice, widget_away.js, which the server puts in here.
+  /* global awayNote, showAway */
+  /* @include widget_away.js */
+
   // transcriptBar, "Email transcript": widget_email.js, which the server puts in here.
   /* global transcriptBar */
   /* @include widget_email.js */
@@ -148,7 +152,7 @@
   // Only one of the two forms is in the DOM at a time, so each label names exactly one field.
   const show = (chatting) => {
     panel.classList.toggle('chatting', chatting);
-    body.replaceChildren(...(chatting ? [log, transcriptBar, composer] : [form]));
+    body.replaceChildren(awayNote, ...(chatting ? [log, transcriptBar, composer] : [form]));
   };
 
   /* ---------- phones: the open chat fills the screen at device scale ---------- */
@@ -177,6 +181,8 @@
     launcher.hidden = open;
     fit();
     if (!open) return launcher.focus({ preventScroll: true });
+    // Whether the team is in changes while a page stays open: ask again on every open.
+    call('GET', 'config').then((r) => r.ok && r.data && applyConfig(r.data));
     markRead();
     scrollDown();
     (body.contains(form) ? form.querySelector('input,textarea') : input).focus();
@@ -446,6 +452,7 @@
     if (/^#[0-9a-f]{6}$/i.test(c.color)) config.color = c.color;
     titleEl.textContent = config.title;
     greetingEl.textContent = config.greeting;
+    showAway(c);
     wrap.style.setProperty('--accent', config.color);
     wrap.style.setProperty('--on-accent', onColor(config.color));
   };

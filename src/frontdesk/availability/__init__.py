@@ -1,0 +1,1 @@
+"""Availability (contract section 7): business hours, presence, away replies, assignment."""
