@@ -30,6 +30,7 @@ from frontdesk.conversations import agent_routes as conversation_routes
 from frontdesk.conversations import event_routes as conversation_event_routes
 from frontdesk.conversations import file_routes as conversation_file_routes
 from frontdesk.errors import INTERNAL, METHOD_NOT_ALLOWED, NOT_FOUND, AppError, error_response
+from frontdesk.kit.body_limit import capped_receive
 from frontdesk.mail import routes as mail_routes
 from frontdesk.ops import routes as ops_routes
 from frontdesk.ops.metrics import MetricsMiddleware
@@ -102,6 +103,9 @@ class Frontdesk(FastAPI):
     fast_lane: ChatFastLane
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Every body, for every route, is capped here (kit/body_limit.py).
+        if scope["type"] == "http":
+            receive = capped_receive(scope, receive)
         await self.fast_lane(scope, receive, send)
 
 

@@ -177,12 +177,16 @@ async def visitor_upload(request: Request, visitor_token: str) -> Response:
     conversation = await visitor_conversation(runtime(request), account, visitor_token)
     if not is_multipart(request):
         raise AppError(422, FILE_REQUIRED)
-    upload = await receive_upload(request, file_fields=VISITOR_FILE_FIELDS)
+    # A second file part is refused as it begins: nothing of it is written.
+    upload = await receive_upload(
+        request,
+        file_fields=VISITOR_FILE_FIELDS,
+        max_files=1,
+        too_many_files=AppError(422, ONE_FILE),
+    )
     try:
         if not upload.files:
             raise AppError(422, FILE_REQUIRED)
-        if len(upload.files) > 1:
-            raise AppError(422, ONE_FILE)
         message = text_field(upload.fields, "message") or ""
         if len(message) > MAX_MESSAGE:
             raise AppError(422, MESSAGE_TOO_LONG)
