@@ -30,6 +30,7 @@ from frontdesk.conversations import agent_routes as conversation_routes
 from frontdesk.conversations import event_routes as conversation_event_routes
 from frontdesk.conversations import file_routes as conversation_file_routes
 from frontdesk.errors import INTERNAL, METHOD_NOT_ALLOWED, NOT_FOUND, AppError, error_response
+from frontdesk.files import storage_routes
 from frontdesk.kit.body_limit import capped_receive
 from frontdesk.mail import routes as mail_routes
 from frontdesk.ops import routes as ops_routes
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, freeze_heap: bool = False) -> F
         conversation_routes.router,
         settings_routes.router,
         conversation_file_routes.router,
+        storage_routes.router,
         conversation_event_routes.router,
         webhook_routes.router,
         mail_routes.chat_router,

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     redis_prefix: str = "frontdesk"
     trusted_proxies: str = ""
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # Files an account, and one conversation, may hold in all (files/quota.py); 0: no quota.
+    storage_quota_bytes: int = Field(default=5 * 1024**3, ge=0)
+    conversation_storage_quota_bytes: int = Field(default=100 * 1024**2, ge=0)
     secret_key: str | None = None
     # The address people use for the inbox. A sign-in form posted from it is accepted even
     # when a proxy in front rewrites the Host header (the login-CSRF check compares both).

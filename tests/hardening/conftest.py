@@ -6,6 +6,7 @@ import os
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,14 +65,21 @@ def serve_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    env = serve_env(tmp_path_factory.mktemp("served") / "data")
+@contextmanager
+def serving(data_dir: Path, *args: str, **extra_env: str) -> Iterator[Served]:
+    """`frontdesk serve` on a fresh data dir with one account, stopped on the way out."""
+    env = serve_env(data_dir, **extra_env)
     account = create_account(env)
     port = free_port()
-    process = start_serve(env, port)
+    process = start_serve(env, port, *args)
     try:
         wait_until_up(f"http://127.0.0.1:{port}", process)
         yield Served(process, port, account, env)
     finally:
         stop(process)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    with serving(tmp_path_factory.mktemp("served") / "data") as server:
+        yield server

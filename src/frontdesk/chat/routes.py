@@ -29,6 +29,7 @@ from frontdesk.conversations.streams import visitor_stream
 from frontdesk.errors import AppError
 from frontdesk.events.sse import event_stream, resume_point
 from frontdesk.files import queries as file_queries
+from frontdesk.files import quota
 from frontdesk.files.downloads import FILE_NOT_FOUND, FileDownload, asked_disposition, download
 from frontdesk.files.schemas import DOWNLOAD_DOC
 from frontdesk.files.store import file_store
@@ -183,6 +184,7 @@ async def visitor_upload(request: Request, visitor_token: str) -> Response:
         file_fields=VISITOR_FILE_FIELDS,
         max_files=1,
         too_many_files=AppError(422, ONE_FILE),
+        quota_of=(account.id, conversation.id),
     )
     try:
         if not upload.files:
@@ -199,6 +201,8 @@ async def visitor_upload(request: Request, visitor_token: str) -> Response:
                 attachments=upload.attachments(),
                 idempotency_key=key,
             )
+            if not posted.replayed:
+                await quota.enforce(session, runtime(request).settings, account.id, conversation.id)
     except BaseException:
         await upload.discard()
         raise

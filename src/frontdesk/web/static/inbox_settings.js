@@ -6,6 +6,7 @@ import { api } from "./inbox_api.js";
 import { clear, confirmDialog, copyText, field, h } from "./inbox_dom.js";
 import { emailStatusSection } from "./inbox_email.js";
 import { identitySection } from "./inbox_identity_settings.js";
+import { storageSection } from "./inbox_storage.js";
 import { WebhooksSection } from "./inbox_webhooks.js";
 
 const RATE_LIMITS = [
@@ -51,6 +52,7 @@ export class SettingsView {
           identitySection(this.settings),
           this.agentsSection(),
           emailStatusSection(),
+          storageSection(),
         ),
         webhooks.element,
       ),
