@@ -36,7 +36,7 @@ from frontdesk.mail import routes as mail_routes
 from frontdesk.ops import routes as ops_routes
 from frontdesk.ops.metrics import MetricsMiddleware
 from frontdesk.runtime import Runtime
-from frontdesk.web import inbox_pages, widget_pages
+from frontdesk.web import api_docs, inbox_pages, widget_pages
 from frontdesk.webhooks import routes as webhook_routes
 
 log = logging.getLogger("frontdesk")
@@ -134,7 +134,8 @@ def create_app(settings: Settings | None = None, freeze_heap: bool = False) -> F
         title="Frontdesk",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs is ours (web/api_docs.py): FastAPI's loads Swagger UI from a CDN.
+        docs_url=None,
         redoc_url=None,
         # Metrics and logs are ours (Prometheus, /metrics); FastAPI's OpenTelemetry hook would
         # otherwise look for a configured provider on every request.
@@ -161,6 +162,7 @@ def create_app(settings: Settings | None = None, freeze_heap: bool = False) -> F
         mail_routes.inbound_router,
         widget_pages.router,
         inbox_pages.router,
+        api_docs.router,
     ):
         app.include_router(router)
     app.add_middleware(ChatCORSMiddleware)

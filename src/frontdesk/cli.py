@@ -7,6 +7,7 @@ import asyncio
 import copy
 import errno
 import json
+import os
 import resource
 import socket
 import sys
@@ -165,6 +166,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"  demo page:  {base}/demo")
     print(f"  API docs:   {base}/docs")
     sys.stdout.flush()
+    # Workers build their settings from the environment: this is how they learn the bind.
+    os.environ["FRONTDESK_BIND_HOST"] = args.host
     uvicorn.run(
         "frontdesk.app:create_served_app",
         factory=True,

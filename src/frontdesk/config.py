@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     smtp_inbound: str | None = None
     inbound_token: str | None = None
     email_delay_seconds: float = Field(default=120.0, ge=0)
+    # /demo shows the first account's site key: true serves it, false never; unset, only
+    # when `frontdesk serve` listens on a loopback address (web/widget_pages.py).
+    demo: bool | None = None
+    # Set by `frontdesk serve` from --host for its workers (an operator sets --host instead).
+    bind_host: str | None = None
+    # When set, GET /metrics answers only `Authorization: Bearer <this token>`.
+    metrics_token: str | None = None
+    # /docs, the API reference page (served from here, no CDN); false turns it off.
+    docs: bool = True
 
     @field_validator(
         "redis_url",
@@ -58,6 +67,9 @@ class Settings(BaseSettings):
         "inbound_domain",
         "smtp_inbound",
         "inbound_token",
+        "demo",
+        "bind_host",
+        "metrics_token",
         mode="before",
     )
     @classmethod

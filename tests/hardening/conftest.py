@@ -66,10 +66,12 @@ def serve_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def serving(data_dir: Path, *args: str, **extra_env: str) -> Iterator[Served]:
-    """`frontdesk serve` on a fresh data dir with one account, stopped on the way out."""
+def serving(
+    data_dir: Path, *args: str, with_account: bool = True, **extra_env: str
+) -> Iterator[Served]:
+    """`frontdesk serve` on a fresh data dir (with one account), stopped on the way out."""
     env = serve_env(data_dir, **extra_env)
-    account = create_account(env)
+    account = create_account(env) if with_account else {}
     port = free_port()
     process = start_serve(env, port, *args)
     try:
