@@ -59,14 +59,14 @@ def test_the_demo_is_off_on_a_wildcard_bind_unless_asked_for(tmp_path: Path) -> 
 
 def test_metrics_need_the_token_when_one_is_set(loopback: Served) -> None:
     url = f"{loopback.base}/metrics"
-    headers: dict[str, str] | dict[str, bytes]
-    for headers in (
-        {},
-        {"Authorization": "Bearer wrong"},
-        {"Authorization": f"Bearer {METRICS_TOKEN}x"},  # just past it
-        {"Authorization": f"Basic {METRICS_TOKEN}"},
-        {"Authorization": ("Bearer " + "é" * 10).encode()},
+    for value in (
+        None,
+        b"Bearer wrong",
+        f"Bearer {METRICS_TOKEN}x".encode(),  # just past it
+        f"Basic {METRICS_TOKEN}".encode(),
+        ("Bearer " + "é" * 10).encode(),
     ):
+        headers = {} if value is None else {b"Authorization": value}
         refused = httpx.get(url, headers=headers)
         assert refused.status_code == 401, headers
         assert refused.json() == {"error": "Authentication required"}
