@@ -31,7 +31,7 @@ from frontdesk.conversations import event_routes as conversation_event_routes
 from frontdesk.conversations import file_routes as conversation_file_routes
 from frontdesk.errors import INTERNAL, METHOD_NOT_ALLOWED, NOT_FOUND, AppError, error_response
 from frontdesk.files import storage_routes
-from frontdesk.kit.body_limit import capped_receive
+from frontdesk.kit.body_limit import capped
 from frontdesk.mail import routes as mail_routes
 from frontdesk.ops import routes as ops_routes
 from frontdesk.ops.metrics import MetricsMiddleware
@@ -106,7 +106,7 @@ class Frontdesk(FastAPI):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Every body, for every route, is capped here (kit/body_limit.py).
         if scope["type"] == "http":
-            receive = capped_receive(scope, receive)
+            receive, send = capped(scope, receive, send)
         await self.fast_lane(scope, receive, send)
 
 

@@ -163,8 +163,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"  password:   {created.admin_password}")
         print(f"  api token:  {created.api_token}")
     print(f"  inbox:      {base}/inbox")
-    print(f"  demo page:  {base}/demo")
-    print(f"  API docs:   {base}/docs")
+    from frontdesk.web.widget_pages import demo_on
+
+    if demo_on(settings, args.host):
+        print(f"  demo page:  {base}/demo")
+    if settings.docs:
+        print(f"  API docs:   {base}/docs")
     sys.stdout.flush()
     # Workers build their settings from the environment: this is how they learn the bind.
     os.environ["FRONTDESK_BIND_HOST"] = args.host

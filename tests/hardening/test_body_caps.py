@@ -4,6 +4,8 @@ is refused after at most 1 MiB. Measured on a real `frontdesk serve` process."""
 
 from __future__ import annotations
 
+import socket
+import time
 from pathlib import Path
 
 import httpx
@@ -128,3 +130,32 @@ def test_a_json_body_of_exactly_one_mebibyte_is_read_and_one_byte_more_is_not(
         response = httpx.post(url, content=body, headers={**served.site, **JSON_TYPE})
         # At the edge the body is read: its 1 MiB message is then too long (a 422).
         assert response.status_code == status, response.text
+
+
+def test_an_event_stream_sent_a_body_past_the_cap_is_ended(served: Served) -> None:
+    # A stream answers at once and only listens for the client leaving; a body sent to it
+    # anyway is read up to the cap, then the stream ends (a 413 can't follow a 200).
+    token, _ = served.conversation()
+    for path, headers in (
+        ("/api/v1/agent/events", served.bearer),
+        (f"/api/v1/chat/conversations/{token}/events", served.site),
+    ):
+        head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+        with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
+            sock.sendall(head.encode())
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+            piece = b"%x\r\n%s\r\n" % (MIB // 4, b"a" * (MIB // 4))
+            try:
+                for _ in range(4 * 8):  # 8 MiB, far past the cap
+                    sock.sendall(piece)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server closed the stream while we were still sending
+            deadline = time.monotonic() + 10
+            closed = False
+            while time.monotonic() < deadline and not closed:
+                try:
+                    closed = sock.recv(65536) == b""
+                except ConnectionResetError:
+                    closed = True
+            assert closed, f"{path} kept its stream open"

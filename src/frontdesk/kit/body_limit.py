@@ -9,7 +9,7 @@ A route that takes no body never calls `receive`, so it reads none of one.
 
 from __future__ import annotations
 
-from starlette.types import Message, Receive, Scope
+from starlette.types import Message, Receive, Scope, Send
 
 from frontdesk.errors import TOO_LARGE, AppError
 from frontdesk.kit.request_body import MAX_BODY_BYTES
@@ -18,30 +18,41 @@ _BUDGET = "frontdesk.body_budget"
 
 
 class _Budget:
-    __slots__ = ("limit", "received")
+    __slots__ = ("answered", "limit", "received")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.received = 0
+        self.answered = False
 
 
-def capped_receive(scope: Scope, receive: Receive) -> Receive:
-    """`receive`, refusing (413) the first chunk that takes the body past its ceiling.
+def capped(scope: Scope, receive: Receive, send: Send) -> tuple[Receive, Send]:
+    """`receive`, refusing (413) the first chunk that takes the body past its ceiling, and
+    `send`, which notes when the answer has begun.
 
-    At most one chunk past the ceiling is ever held, and the refused one is dropped.
+    At most one chunk past the ceiling is ever held, and the refused one is dropped. Once
+    an answer has begun (an event stream that only listens for the client going away), a
+    413 can no longer be sent: the request is then told the client left, and it ends.
     """
     budget = _Budget(MAX_BODY_BYTES)
     scope[_BUDGET] = budget
 
-    async def capped() -> Message:
+    async def capped_receive() -> Message:
         message = await receive()
         if message["type"] == "http.request":
             budget.received += len(message.get("body", b""))
             if budget.received > budget.limit:
+                if budget.answered:
+                    return {"type": "http.disconnect"}
                 raise AppError(413, TOO_LARGE)
         return message
 
-    return capped
+    async def noting_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            budget.answered = True
+        await send(message)
+
+    return capped_receive, noting_send
 
 
 def allow_body(scope: Scope, limit: int) -> None:

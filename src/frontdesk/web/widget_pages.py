@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from frontdesk.accounts.service import first_account
+from frontdesk.config import Settings
 from frontdesk.errors import NOT_FOUND, AppError
 from frontdesk.runtime import runtime
 
@@ -73,7 +74,7 @@ async def widget_js(request: Request) -> Response:
     return Response(body, media_type="application/javascript", headers=headers)
 
 
-def _loopback(host: str) -> bool:
+def loopback_host(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -82,15 +83,17 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def demo_served(request: Request) -> bool:
+def demo_on(settings: Settings, host: str) -> bool:
     """FRONTDESK_DEMO, or unset: only on a loopback bind (the site key is for this box)."""
+    return settings.demo if settings.demo is not None else loopback_host(host)
+
+
+def demo_served(request: Request) -> bool:
     settings = runtime(request).settings
-    if settings.demo is not None:
-        return settings.demo
     # An app served without `frontdesk serve` (tests, a custom runner): the address this
     # connection arrived on, which is the bind's own unless the bind is a wildcard.
     server = request.scope.get("server") or ("", None)
-    return _loopback(settings.bind_host or str(server[0]))
+    return demo_on(settings, settings.bind_host or str(server[0]))
 
 
 def server_origin(request: Request) -> str:
