@@ -27,6 +27,7 @@ from frontdesk.db import Database
 from frontdesk.db.serving_lock import DatabaseInUse, ServingLock
 from frontdesk.errors import AppError
 from frontdesk.kit.validation import normalized_email
+from frontdesk.web.exposure import demo_on
 
 
 class CommandError(Exception):
@@ -163,8 +164,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"  password:   {created.admin_password}")
         print(f"  api token:  {created.api_token}")
     print(f"  inbox:      {base}/inbox")
-    from frontdesk.web.widget_pages import demo_on
-
     if demo_on(settings, args.host):
         print(f"  demo page:  {base}/demo")
     if settings.docs:

@@ -5,13 +5,16 @@ behind FRONTDESK_METRICS_TOKEN when set; /docs with nothing loaded from a CDN, o
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.hardening.conftest import Served, serving
+from tests.hardening.conftest import Served, serve_env, serving
+from tests.support.live_server import free_port
+from tests.support.processes import start_serve, stop, wait_until_up
 
 METRICS_TOKEN = "metrics-" + "x" * 24
 
@@ -46,9 +49,23 @@ def test_the_demo_script_url_does_not_come_from_the_host_header(loopback: Served
 
 
 def test_the_demo_is_off_on_a_wildcard_bind_unless_asked_for(tmp_path: Path) -> None:
-    with serving(tmp_path / "off", "--host", "0.0.0.0", with_account=False) as served:
-        hidden = httpx.get(f"{served.base}/demo")
+    env = serve_env(tmp_path / "off")
+    port = free_port()
+    process = start_serve(env, port, "--host", "0.0.0.0", stdout=subprocess.PIPE)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}", process)
+        hidden = httpx.get(f"http://127.0.0.1:{port}/demo")
         assert (hidden.status_code, hidden.json()) == (404, {"error": "Not found"})
+        assert process.stdout is not None
+        printed: list[str] = []
+        while not any("API docs" in line for line in printed):  # the last line it prints
+            line = process.stdout.readline()
+            assert line, "serve stopped before printing its links"
+            printed.append(line)
+        # serve doesn't point at a page it won't serve.
+        assert not any("demo page" in line for line in printed), printed
+    finally:
+        stop(process)
     with serving(
         tmp_path / "on", "--host", "0.0.0.0", with_account=False, FRONTDESK_DEMO="true"
     ) as served:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import re
 from functools import lru_cache
@@ -16,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from frontdesk.accounts.service import first_account
-from frontdesk.config import Settings
 from frontdesk.errors import NOT_FOUND, AppError
 from frontdesk.runtime import runtime
+from frontdesk.web.exposure import demo_on
 
 router = APIRouter(include_in_schema=False)
 
@@ -72,20 +71,6 @@ async def widget_js(request: Request) -> Response:
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/javascript", headers=headers)
-
-
-def loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def demo_on(settings: Settings, host: str) -> bool:
-    """FRONTDESK_DEMO, or unset: only on a loopback bind (the site key is for this box)."""
-    return settings.demo if settings.demo is not None else loopback_host(host)
 
 
 def demo_served(request: Request) -> bool:
