@@ -31,11 +31,13 @@ from frontdesk.conversations import agent_routes as conversation_routes
 from frontdesk.conversations import event_routes as conversation_event_routes
 from frontdesk.conversations import file_routes as conversation_file_routes
 from frontdesk.errors import INTERNAL, METHOD_NOT_ALLOWED, NOT_FOUND, AppError, error_response
+from frontdesk.files import storage_routes
+from frontdesk.kit.body_limit import capped
 from frontdesk.mail import routes as mail_routes
 from frontdesk.ops import routes as ops_routes
 from frontdesk.ops.metrics import MetricsMiddleware
 from frontdesk.runtime import Runtime
-from frontdesk.web import inbox_pages, widget_pages
+from frontdesk.web import api_docs, inbox_pages, widget_pages
 from frontdesk.webhooks import routes as webhook_routes
 
 log = logging.getLogger("frontdesk")
@@ -103,6 +105,9 @@ class Frontdesk(FastAPI):
     fast_lane: ChatFastLane
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Every body, for every route, is capped here (kit/body_limit.py).
+        if scope["type"] == "http":
+            receive, send = capped(scope, receive, send)
         await self.fast_lane(scope, receive, send)
 
 
@@ -130,7 +135,8 @@ def create_app(settings: Settings | None = None, freeze_heap: bool = False) -> F
         title="Frontdesk",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs is ours (web/api_docs.py): FastAPI's loads Swagger UI from a CDN.
+        docs_url=None,
         redoc_url=None,
         # Metrics and logs are ours (Prometheus, /metrics); FastAPI's OpenTelemetry hook would
         # otherwise look for a configured provider on every request.
@@ -150,6 +156,7 @@ def create_app(settings: Settings | None = None, freeze_heap: bool = False) -> F
         conversation_routes.router,
         settings_routes.router,
         conversation_file_routes.router,
+        storage_routes.router,
         conversation_event_routes.router,
         webhook_routes.router,
         mail_routes.chat_router,
@@ -157,6 +164,7 @@ def create_app(settings: Settings | None = None, freeze_heap: bool = False) -> F
         mail_routes.inbound_router,
         widget_pages.router,
         inbox_pages.router,
+        api_docs.router,
     ):
         app.include_router(router)
     app.add_middleware(ChatCORSMiddleware)

@@ -30,6 +30,7 @@ from frontdesk.db.serving_lock import DatabaseInUse, ServingLock
 from frontdesk.errors import AppError
 from frontdesk.kit.validation import normalized_email
 from frontdesk.moving import MoveError
+from frontdesk.web.exposure import demo_on
 
 
 class CommandError(Exception):
@@ -195,9 +196,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             path = _write_first_credentials(settings, created)
             print(f"  password:   in {path} (with the API token; readable only by you)")
     print(f"  inbox:      {base}/inbox")
-    print(f"  demo page:  {base}/demo")
-    print(f"  API docs:   {base}/docs")
+    if demo_on(settings, args.host):
+        print(f"  demo page:  {base}/demo")
+    if settings.docs:
+        print(f"  API docs:   {base}/docs")
     sys.stdout.flush()
+    # Workers build their settings from the environment: this is how they learn the bind.
+    os.environ["FRONTDESK_BIND_HOST"] = args.host
     uvicorn.run(
         "frontdesk.app:create_served_app",
         factory=True,

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     redis_prefix: str = "frontdesk"
     trusted_proxies: str = ""
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # Files an account, and one conversation, may hold in all (files/quota.py); 0: no quota.
+    storage_quota_bytes: int = Field(default=5 * 1024**3, ge=0)
+    conversation_storage_quota_bytes: int = Field(default=100 * 1024**2, ge=0)
     secret_key: str | None = None
     # The address people use for the inbox. A sign-in form posted from it is accepted even
     # when a proxy in front rewrites the Host header (the login-CSRF check compares both).
@@ -60,6 +63,15 @@ class Settings(BaseSettings):
         default=None, validation_alias="AWS_SECRET_ACCESS_KEY"
     )
     aws_region: str | None = Field(default=None, validation_alias="AWS_REGION")
+    # /demo shows the first account's site key: true serves it, false never; unset, only
+    # when `frontdesk serve` listens on a loopback address (web/widget_pages.py).
+    demo: bool | None = None
+    # Set by `frontdesk serve` from --host for its workers (an operator sets --host instead).
+    bind_host: str | None = None
+    # When set, GET /metrics answers only `Authorization: Bearer <this token>`.
+    metrics_token: str | None = None
+    # /docs, the API reference page (served from here, no CDN); false turns it off.
+    docs: bool = True
 
     @field_validator(
         "redis_url",
@@ -71,6 +83,9 @@ class Settings(BaseSettings):
         "smtp_inbound",
         "inbound_token",
         "s3_endpoint_url",
+        "demo",
+        "bind_host",
+        "metrics_token",
         mode="before",
     )
     @classmethod

@@ -20,7 +20,9 @@ VERIFICATION_REQUIRED = "Identity verification required"
 
 
 def user_hash(secret: str, user_id: str) -> str:
-    return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+    # A lone surrogate (from a JSON escape) can't be UTF-8: it can match no site's hash.
+    message = user_id.encode(errors="surrogatepass")
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 def verified_user(account: Account, user_id: Any, given_hash: Any) -> str:
@@ -30,8 +32,10 @@ def verified_user(account: Account, user_id: Any, given_hash: Any) -> str:
         raise AppError(403, VERIFICATION_FAILED)
     if not account.identity_secret or not isinstance(given_hash, str):
         raise AppError(403, VERIFICATION_FAILED)
-    expected = user_hash(account.identity_secret, user_id)
-    if not hmac.compare_digest(expected, given_hash.strip().lower()):
+    expected = user_hash(account.identity_secret, user_id).encode()
+    # As bytes: compare_digest refuses str with anything but ASCII, which a hash may hold.
+    given = given_hash.strip().lower().encode(errors="replace")
+    if not hmac.compare_digest(expected, given):
         raise AppError(403, VERIFICATION_FAILED)
     return user_id
 

@@ -31,6 +31,7 @@ from frontdesk.errors import AppError
 from frontdesk.events.slots import VISITOR_STREAMS
 from frontdesk.events.sse import event_stream, resume_point
 from frontdesk.files import queries as file_queries
+from frontdesk.files import quota
 from frontdesk.files.downloads import FILE_NOT_FOUND, FileDownload, asked_disposition, download
 from frontdesk.files.schemas import DOWNLOAD_DOC
 from frontdesk.files.store import file_store
@@ -181,12 +182,17 @@ async def visitor_upload(request: Request, visitor_token: str) -> Response:
     conversation = await visitor_conversation(runtime(request), account, visitor_token)
     if not is_multipart(request):
         raise AppError(422, FILE_REQUIRED)
-    upload = await receive_upload(request, file_fields=VISITOR_FILE_FIELDS)
+    # A second file part is refused as it begins: nothing of it is written.
+    upload = await receive_upload(
+        request,
+        file_fields=VISITOR_FILE_FIELDS,
+        max_files=1,
+        too_many_files=AppError(422, ONE_FILE),
+        quota_of=(account.id, conversation.id),
+    )
     try:
         if not upload.files:
             raise AppError(422, FILE_REQUIRED)
-        if len(upload.files) > 1:
-            raise AppError(422, ONE_FILE)
         message = text_field(upload.fields, "message") or ""
         if len(message) > MAX_MESSAGE:
             raise AppError(422, MESSAGE_TOO_LONG)
@@ -201,6 +207,7 @@ async def visitor_upload(request: Request, visitor_token: str) -> Response:
                 idempotency_key=key,
             )
             if not posted.replayed:
+                await quota.enforce(session, rt.settings, account.id, conversation.id)
                 await reply_if_away(session, conversation.id, rt.availability.away_reply(account))
     except BaseException:
         await upload.discard()

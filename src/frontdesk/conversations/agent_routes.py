@@ -11,6 +11,7 @@ from frontdesk.agents.auth import CurrentAgent
 from frontdesk.conversations import queries, service
 from frontdesk.conversations.limits import MAX_MESSAGE, MESSAGE_TOO_LONG
 from frontdesk.errors import AppError
+from frontdesk.files import quota
 from frontdesk.files.uploads import AGENT_FILE_FIELDS, Upload, is_multipart, receive_upload
 from frontdesk.kit.json_response import JSON
 from frontdesk.kit.request_body import read_fields, text_field, without_nul
@@ -68,8 +69,10 @@ async def reply(request: Request, conversation_id: str, agent: CurrentAgent) -> 
     if is_multipart(request):
         # Before taking the upload: another account's id must not cost a disk write.
         async with rt.db.read() as session:
-            await service.own_conversation(session, agent, conversation_id)
-        upload = await receive_upload(request, file_fields=AGENT_FILE_FIELDS)
+            conversation = await service.own_conversation(session, agent, conversation_id)
+        upload = await receive_upload(
+            request, file_fields=AGENT_FILE_FIELDS, quota_of=(agent.account_id, conversation.id)
+        )
         fields: dict[str, Any] = dict(upload.fields)
     else:
         fields = await read_fields(request)
@@ -89,6 +92,8 @@ async def reply(request: Request, conversation_id: str, agent: CurrentAgent) -> 
                 private=private,
                 attachments=upload.attachments() if upload else (),
             )
+            if upload is not None and upload.files:
+                await quota.enforce(session, rt.settings, agent.account_id, conversation.id)
     except BaseException:
         if upload is not None:
             await upload.discard()

@@ -21,9 +21,11 @@ import anyio
 from starlette.requests import ClientDisconnect, Request
 
 from frontdesk.errors import MALFORMED, TOO_LARGE, AppError
+from frontdesk.files import quota
 from frontdesk.files.metadata import HEAD_BYTES, display_filename, recorded_content_type
 from frontdesk.files.multipart import MultipartReader, Part
 from frontdesk.files.store import FileStore, StoredFile, file_store
+from frontdesk.kit.body_limit import allow_body
 from frontdesk.kit.request_body import MAX_BODY_BYTES
 from frontdesk.models import NewAttachment
 from frontdesk.runtime import runtime
@@ -90,12 +92,12 @@ async def _request_chunks(request: Request) -> AsyncIterator[bytes]:
         raise AppError(400, MALFORMED) from exc
 
 
-async def _capped(part: Part, limit: int, head: bytearray) -> AsyncIterator[bytes]:
+async def _capped(part: Part, limit: int, head: bytearray, error: AppError) -> AsyncIterator[bytes]:
     size = 0
     async for chunk in part.chunks():
         size += len(chunk)
         if size > limit:
-            raise AppError(413, TOO_LARGE)
+            raise error
         if len(head) < HEAD_BYTES:
             head += chunk[: HEAD_BYTES - len(head)]
         yield chunk
@@ -112,23 +114,41 @@ async def _text(part: Part, budget: int) -> tuple[str, int]:
 
 
 async def receive_upload(
-    request: Request, *, file_fields: frozenset[str], max_files: int = MAX_FILES
+    request: Request,
+    *,
+    file_fields: frozenset[str],
+    max_files: int = MAX_FILES,
+    too_many_files: AppError | None = None,
+    quota_of: tuple[int, int] | None = None,
 ) -> Upload:
     """Parse a multipart body, storing parts named in `file_fields` as files.
 
-    Other parts are text fields (the first value of a name wins). On any failure the
-    files already stored are deleted before the error propagates.
+    Other parts are text fields (the first value of a name wins). A file part past the
+    route's `max_files` is never stored: the rest of the body is only read through (within
+    its cap) so that more than MAX_FILES files stays the contract's 413, and the upload is
+    then refused with `too_many_files`. `quota_of` (account id, conversation id): the files
+    also fit the storage quotas (files/quota.py), or 413 as soon as they pass them. On any
+    failure the files already stored are deleted before the error propagates.
     """
-    limit = runtime(request).settings.max_upload_bytes
+    rt = runtime(request)
+    limit = rt.settings.max_upload_bytes
+    ceiling = max_files * (limit + PART_OVERHEAD) + MAX_BODY_BYTES
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_files * (limit + PART_OVERHEAD) + MAX_BODY_BYTES:
+    if declared.isdigit() and int(declared) > ceiling:
         raise AppError(413, TOO_LARGE)
+    allow_body(request.scope, ceiling)
+    room: quota.Room | None = None
+    if quota_of is not None:
+        async with rt.db.read() as session:
+            room = await quota.room(session, rt.settings, *quota_of)
+    room_left = room.bytes if room else 0
 
     store = file_store(request)
     upload = Upload(store)
     reader = MultipartReader(request.headers.get("content-type", ""), _request_chunks(request))
     text_budget = MAX_BODY_BYTES
     fields_seen = files_seen = 0
+    refused: AppError | None = None
     try:
         async for part in reader.parts():
             headers = part.headers
@@ -141,10 +161,19 @@ async def receive_upload(
                 upload.fields.setdefault(headers.name, value)
                 continue
             files_seen += 1
-            if files_seen > max_files:
+            if files_seen > MAX_FILES:
                 raise AppError(413, TOO_LARGE)
+            if files_seen > max_files:
+                if refused is None:  # the message won't be stored: neither will its files
+                    refused = too_many_files or AppError(413, TOO_LARGE)
+                    await upload.discard()
+                continue  # parts() skips its bytes
             head = bytearray()
-            stored = await store.save(_capped(part, limit, head))
+            cap, error = limit, AppError(413, TOO_LARGE)
+            if room is not None and room_left < limit:
+                cap, error = room_left, room.error
+            stored = await store.save(_capped(part, cap, head, error))
+            room_left -= stored.size
             received = ReceivedFile(
                 stored,
                 display_filename(headers.filename),
@@ -160,6 +189,8 @@ async def receive_upload(
                     files_seen -= 1
                     continue
                 raise AppError(422, FILE_IS_EMPTY)
+        if refused is not None:
+            raise refused
     except BaseException:
         # No need to read the rest of a refused body: the server discards what the client
         # still sends on a kept-alive connection, so the client gets to read our answer.

@@ -13,6 +13,7 @@ from frontdesk.chat.handlers import visitor_conversation
 from frontdesk.chat.request import chat_request
 from frontdesk.conversations.service import own_conversation
 from frontdesk.errors import MALFORMED, NOT_FOUND, TOO_LARGE, AppError
+from frontdesk.kit.body_limit import allow_body
 from frontdesk.kit.json_response import JSON
 from frontdesk.kit.request_body import read_fields, text_field
 from frontdesk.kit.validation import normalized_email
@@ -96,6 +97,7 @@ async def inbound_email(request: Request) -> JSON:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise AppError(413, TOO_LARGE)
+    allow_body(request.scope, limit)
     raw = bytearray()
     try:
         async for chunk in request.stream():

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from frontdesk.errors import AUTH_REQUIRED, AppError
 from frontdesk.kit.json_response import JSON
 from frontdesk.runtime import runtime
 
@@ -44,6 +46,14 @@ async def readyz(request: Request) -> JSON:
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     rt = runtime(request)
+    expected = rt.settings.metrics_token
+    if expected:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        # Bytes: compare_digest refuses non-ASCII str, and a header may hold anything.
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(errors="replace"), expected.encode()
+        ):
+            raise AppError(401, AUTH_REQUIRED, {"WWW-Authenticate": "Bearer"})
     try:
         await rt.refresh_outbox_metrics()
     except Exception:  # the database is away: /readyz says so; the rest still renders

@@ -7,6 +7,7 @@ import json
 import re
 from functools import lru_cache
 from importlib import resources
+from urllib.parse import urlsplit
 
 import jinja2
 from fastapi import APIRouter
@@ -14,7 +15,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from frontdesk.accounts.service import first_account
+from frontdesk.errors import NOT_FOUND, AppError
 from frontdesk.runtime import runtime
+from frontdesk.web.exposure import demo_on
 
 router = APIRouter(include_in_schema=False)
 
@@ -70,17 +73,56 @@ async def widget_js(request: Request) -> Response:
     return Response(body, media_type="application/javascript", headers=headers)
 
 
+def demo_served(request: Request) -> bool:
+    settings = runtime(request).settings
+    # An app served without `frontdesk serve` (tests, a custom runner): the address this
+    # connection arrived on, which is the bind's own unless the bind is a wildcard.
+    server = request.scope.get("server") or ("", None)
+    return demo_on(settings, settings.bind_host or str(server[0]))
+
+
+def server_origin(request: Request) -> str:
+    """Where this server is reached, from the operator's FRONTDESK_PUBLIC_URL when set,
+    else from the socket the request arrived on: never from a Host header anyone can send."""
+    settings = runtime(request).settings
+    if "public_url" in settings.model_fields_set:
+        parts = urlsplit(settings.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+    host, port = request.scope.get("server") or ("127.0.0.1", 80)
+    host = f"[{host}]" if ":" in str(host) else str(host)
+    return f"{request.url.scheme}://{host}:{port}"
+
+
+def demo_csp(origin: str) -> str:
+    # The widget's script, its API calls and its event stream come from `origin`; it injects
+    # its own <style>; the page's own style is inline. Nothing else runs or loads.
+    return (
+        f"default-src 'none'; script-src 'self' {origin}; connect-src 'self' {origin}; "
+        f"img-src 'self' {origin} data: blob:; media-src 'self' {origin} blob:; "
+        "style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    )
+
+
 @router.get("/demo")
 async def demo(request: Request) -> HTMLResponse:
     """A page with the widget on it, for the first account (the one with the lowest id)."""
+    if not demo_served(request):
+        raise AppError(404, NOT_FOUND)
     async with runtime(request).db.read() as session:
         account = await first_account(session)
-    base_url = str(request.base_url)
+    origin = server_origin(request)
     html = _templates.get_template("demo.html").render(
         account_name=account.name if account else None,
         site_key=account.site_key if account else None,
-        widget_url=base_url + "widget.js",
-        inbox_url=base_url + "inbox",
+        widget_url=origin + "/widget.js",
+        inbox_url="/inbox",
     )
-    # The site key can be rotated at any moment; never serve a stale one.
-    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+    headers = {
+        # The site key can be rotated at any moment; never serve a stale one.
+        "Cache-Control": "no-store",
+        "Content-Security-Policy": demo_csp(origin),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+    return HTMLResponse(html, headers=headers)

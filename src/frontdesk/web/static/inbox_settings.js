@@ -7,6 +7,7 @@ import { clear, confirmDialog, copyText, field, h } from "./inbox_dom.js";
 import { emailStatusSection } from "./inbox_email.js";
 import { hoursSection } from "./inbox_hours.js";
 import { identitySection } from "./inbox_identity_settings.js";
+import { storageSection } from "./inbox_storage.js";
 import { WebhooksSection } from "./inbox_webhooks.js";
 
 const RATE_LIMITS = [
@@ -52,6 +53,7 @@ export class SettingsView {
           identitySection(this.settings),
           this.agentsSection(),
           emailStatusSection(),
+          storageSection(),
         ),
         hoursSection(this.settings),
         webhooks.element,
