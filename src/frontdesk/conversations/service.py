@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.conversations import queries
+from frontdesk.conversations.labels import replace_labels
 from frontdesk.conversations.limits import CONVERSATION_NOT_FOUND
 from frontdesk.conversations.message_rows import (
     MessageRows,
@@ -351,8 +352,10 @@ async def update_conversation(
     *,
     status: str | None = None,
     assignee_id: int | None = UNSET,
+    labels: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Close, reopen or (un)assign; the view after. `assignee_id` UNSET leaves it as it is.
+    """Close, reopen, (un)assign or label; the view after. `assignee_id` UNSET leaves it as
+    it is, `labels` None too.
 
     Under the conversation's row lock; a change gets an `updated_us` strictly after the
     last one, like messages, so event ids keep increasing.
@@ -362,6 +365,9 @@ async def update_conversation(
     changed = False
     if status is not None and status != conversation.status:
         conversation.status = status
+        if status == "closed" and conversation.first_closed_us is None:
+            # Resolution time counts to the first close; a rating needs one.
+            conversation.first_closed_us = now_us()
         changed = True
     if assignee_id is not UNSET and assignee_id != conversation.assignee_id:
         if assignee_id is not None:
@@ -372,6 +378,8 @@ async def update_conversation(
                 # Like every id of another account: not found, whatever it is.
                 raise AppError(404, "Agent not found")
         conversation.assignee_id = assignee_id
+        changed = True
+    if labels is not None and await replace_labels(session, conversation.id, labels):
         changed = True
     if changed:
         conversation.updated_us = max(now_us(), conversation.updated_us + 1)
