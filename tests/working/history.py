@@ -45,6 +45,11 @@ async def write(db, account_id: int, stories: list[Story]) -> list[int]:
         ids = []
         for n, story in enumerate(stories):
             last = story.start + int(max(s for s, *_ in story.messages) * S)
+            # As post_message keeps them: the first inbound, the first public agent reply.
+            inbound = [s for s, d, _, _ in story.messages if d == "inbound"]
+            replies = sorted(
+                (s, a) for s, d, a, p in story.messages if d == "outbound" and a and not p
+            )
             cid = await session.scalar(
                 insert(Conversation)
                 .values(
@@ -63,6 +68,9 @@ async def write(db, account_id: int, stories: list[Story]) -> list[int]:
                         else None
                     ),
                     rating_score=story.rating,
+                    first_inbound_us=story.start + int(min(inbound) * S) if inbound else None,
+                    first_reply_us=story.start + int(replies[0][0] * S) if replies else None,
+                    first_reply_agent_id=replies[0][1] if replies else None,
                     rating_us=last if story.rating else None,
                 )
                 .returning(Conversation.id)

@@ -107,6 +107,9 @@ async def post_message(
         await rows.insert_idempotency_key(conversation_id, idempotency_key, message.id, now)
     reopened = direction == "inbound" and locked.status == "closed"
     await rows.touch(conversation_id, created_us, message.id, "open" if reopened else locked.status)
+    if agent_id is not None and direction == "outbound" and not private:
+        # Auto-replies and away messages have no agent: they never answer (reports).
+        await rows.first_reply(conversation_id, created_us, agent_id)
 
     rows.queue(
         Event(
@@ -259,8 +262,12 @@ async def create_conversation(
     if conversation_id is None:
         raise AppError(409, CONVERSATION_EXISTS)
     first_event = len(session.info["events"])
-    await post_message(session, conversation_id, direction="inbound", body=message, author=name)
+    first = await post_message(
+        session, conversation_id, direction="inbound", body=message, author=name
+    )
     conversation = await lock_conversation(session, conversation_id)
+    # Where first-response time starts (reports).
+    conversation.first_inbound_us = first.message.created_us
     # Listeners hear of the conversation before its first message.
     await queue_conversation_event(session, conversation, "conversation.created", at=first_event)
     auto_reply = account.auto_reply

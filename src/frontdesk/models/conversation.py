@@ -39,6 +39,13 @@ class Conversation(Base):
     last_activity_us: Mapped[int] = mapped_column(Micros)
     # The newest reply the visitor has received (event stream or GET messages); null: none.
     visitor_last_seen_us: Mapped[int | None] = mapped_column(Micros, default=None)
+    # Reports' first response: the first inbound message, and the first public reply an
+    # agent wrote (auto-replies have no agent) with who wrote it.
+    first_inbound_us: Mapped[int | None] = mapped_column(Micros, default=None)
+    first_reply_us: Mapped[int | None] = mapped_column(Micros, default=None)
+    first_reply_agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), default=None
+    )
     # When it was first closed: resolution time in reports, and a rating needs a close.
     first_closed_us: Mapped[int | None] = mapped_column(Micros, default=None)
     # The visitor's rating after a close (contract section 10); null score: not rated.

@@ -1,0 +1,239 @@
+"""Reports on a large database: 100,000 conversations and 1,000,000 messages.
+
+    python -m bench.reports [--database sqlite,postgres] [--conversations 100000]
+                            [--messages 10] [--repeat 5] [--pg-url postgresql://…]
+
+Fills a fresh database of each kind (SQLite in a temporary directory; a database of its
+own on the PostgreSQL server, dropped afterwards) through SQLAlchemy Core bulk inserts:
+one account, 8 agents, conversations spread evenly over the last 365 days, each with an
+inbound message, the auto-reply, an agent's reply 30 s to 1 h later and more messages
+after; half closed, a fifth rated. Then times the report (reports/service.py, the
+route's own code) for the last 30 days and for the whole 366, `--repeat` times each, and
+prints the median; then the same without the index the migration adds for reports
+(ix_conversations_created), to show what it is for. Timings are never a pass/fail test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from sqlalchemy import insert, text
+
+from frontdesk import migrations
+from frontdesk.accounts.service import create_account
+from frontdesk.db import Database
+from frontdesk.models import Agent, Contact, Conversation, Message
+from frontdesk.reports.service import report
+
+S = 1_000_000
+DAY = 86_400 * S
+BATCH = 20_000
+
+
+async def fill(db: Database, conversations: int, per_conversation: int) -> int:
+    """The history; the account's id."""
+    rng = random.Random(7)
+    async with db.write() as session:
+        made = await create_account(
+            session,
+            name="Bench",
+            admin_email=f"bench-{uuid.uuid4().hex[:8]}@example.com",
+            admin_password="bench password long",
+            admin_name="Ada",
+        )
+        account_id = made.account.id
+        agent_ids = [made.admin.id]
+        for n in range(7):
+            agent_ids.append(
+                await session.scalar(
+                    insert(Agent)
+                    .values(
+                        account_id=account_id,
+                        email=f"agent{n}-{uuid.uuid4().hex[:8]}@example.com",
+                        name=f"Agent {n}",
+                        password_hash="x",
+                        role="agent",
+                        created_us=0,
+                    )
+                    .returning(Agent.id)
+                )
+            )
+    now = time.time_ns() // 1000
+    start = now - 365 * DAY
+    step = 365 * DAY // conversations
+    contact_rows = [
+        {
+            "account_id": account_id,
+            "name": f"Visitor {n}",
+            "email": f"v{n}@example.com",
+            "email_lower": f"v{n}@example.com",
+            "created_us": start,
+        }
+        for n in range(conversations // 10)
+    ]
+    async with db.write() as session:
+        await session.execute(insert(Contact), contact_rows)
+        first_contact = await session.scalar(
+            text("SELECT MIN(id) FROM contacts WHERE account_id = :a"), {"a": account_id}
+        )
+    for offset in range(0, conversations, BATCH):
+        count = min(BATCH, conversations - offset)
+        conversation_rows, plans = [], []
+        for n in range(offset, offset + count):
+            created = start + n * step
+            reply_after = rng.randint(30, 3600) * S
+            times = [created, created + S, created + reply_after]
+            while len(times) < per_conversation:
+                times.append(times[-1] + rng.randint(10, 600) * S)
+            closed = rng.random() < 0.5
+            conversation_rows.append(
+                {
+                    "account_id": account_id,
+                    "contact_id": first_contact + n % len(contact_rows),
+                    "visitor_token": f"bench-visitor-{n:08d}",
+                    "conversation_token": f"bench-conversation-{n:08d}-{uuid.uuid4().hex}",
+                    "status": "closed" if closed else "open",
+                    "created_us": created,
+                    "updated_us": times[-1],
+                    "last_message_us": times[-1],
+                    "last_activity_us": times[-1],
+                    "first_closed_us": times[-1] + 60 * S if closed else None,
+                    "rating_score": rng.randint(1, 5) if closed and rng.random() < 0.4 else None,
+                }
+            )
+            agent_id = rng.choice(agent_ids)
+            # As post_message keeps them (messages below: inbound, auto-reply, the agent).
+            conversation_rows[-1].update(
+                first_inbound_us=times[0], first_reply_us=times[2], first_reply_agent_id=agent_id
+            )
+            plans.append((times, agent_id))
+        async with db.write() as session:
+            await session.execute(insert(Conversation), conversation_rows)
+            ids = list(
+                await session.scalars(
+                    text(
+                        "SELECT id FROM conversations WHERE account_id = :a "
+                        "AND created_us >= :lo AND created_us <= :hi ORDER BY created_us"
+                    ),
+                    {
+                        "a": account_id,
+                        "lo": conversation_rows[0]["created_us"],
+                        "hi": conversation_rows[-1]["created_us"],
+                    },
+                )
+            )
+            message_rows = []
+            for cid, (times, agent_id) in zip(ids, plans, strict=True):
+                for index, at in enumerate(times):
+                    inbound = index == 0 or (index > 2 and index % 2 == 1)
+                    message_rows.append(
+                        {
+                            "conversation_id": cid,
+                            "direction": "inbound" if inbound else "outbound",
+                            "body": "a message of ordinary length, neither short nor long",
+                            "author": "someone",
+                            "agent_id": None if inbound or index == 1 else agent_id,
+                            "private": index == 4,
+                            "created_us": at,
+                        }
+                    )
+            await session.execute(insert(Message), message_rows)
+        print(f"  {offset + count:>7} conversations", flush=True)
+    return account_id
+
+
+async def time_reports(db: Database, account_id: int, repeat: int) -> dict[str, float]:
+    today = date.today()
+    ranges = {"30 days": today - timedelta(days=29), "366 days": today - timedelta(days=365)}
+    timings = {}
+    for name, first in ranges.items():
+        runs = []
+        for _ in range(repeat):
+            began = time.perf_counter()
+            async with db.read(heavy=True) as session:
+                body = await report(session, account_id, first, today, ZoneInfo("Europe/Berlin"))
+            runs.append(time.perf_counter() - began)
+        timings[name] = statistics.median(runs)
+        print(
+            f"  {name:>9}: median {timings[name] * 1000:7.0f} ms over {repeat} "
+            f"({body['conversations']} conversations, "
+            f"{body['messages']['inbound'] + body['messages']['outbound']} messages)",
+            flush=True,
+        )
+    return timings
+
+
+async def bench(url: str, conversations: int, per: int, repeat: int) -> None:
+    db = Database(url)
+    try:
+        began = time.perf_counter()
+        account_id = await fill(db, conversations, per)
+        print(f"  filled in {time.perf_counter() - began:.0f} s", flush=True)
+        async with db.write() as session:
+            await session.execute(text("ANALYZE"))
+        print("  with the reports index:")
+        await time_reports(db, account_id, repeat)
+        async with db.write() as session:
+            await session.execute(text("DROP INDEX ix_conversations_created"))
+            await session.execute(text("ANALYZE"))
+        print("  without it:")
+        await time_reports(db, account_id, repeat)
+    finally:
+        await db.dispose()
+
+
+async def postgres(base: str, conversations: int, per: int, repeat: int) -> None:
+    name = f"frontdesk_bench_{uuid.uuid4().hex[:8]}"
+    admin = base.replace("postgresql+asyncpg://", "postgresql://")
+    server = admin.rpartition("/")[0]
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    url = f"{server}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
+    try:
+        migrations.upgrade(url)
+        await bench(url, conversations, per, repeat)
+    finally:
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database", default="sqlite,postgres")
+    parser.add_argument("--conversations", type=int, default=100_000)
+    parser.add_argument("--messages", type=int, default=10, help="per conversation")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("FRONTDESK_TEST_DATABASE_URL")
+        or "postgresql://postgres@127.0.0.1:5432/postgres",
+    )
+    args = parser.parse_args()
+    kinds = args.database.split(",")
+    total = args.conversations * args.messages
+    if "sqlite" in kinds:
+        print(f"SQLite: {args.conversations} conversations, {total} messages")
+        with tempfile.TemporaryDirectory() as directory:
+            url = f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}"
+            migrations.upgrade(url)
+            await bench(url, args.conversations, args.messages, args.repeat)
+    if "postgres" in kinds:
+        print(f"PostgreSQL: {args.conversations} conversations, {total} messages")
+        await postgres(args.pg_url, args.conversations, args.messages, args.repeat)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
