@@ -143,7 +143,8 @@ def test_typing_both_ways_with_the_real_widget(
         ).json()["conversations"]
         conversation_id = listing[0]["id"]
         inbox.goto(f"{frontdesk.base_url}/inbox#/c/{conversation_id}")
-        expect(inbox.locator(".conv-header").get_by_role("heading", name="Wanda Widget")).to_be_visible()
+        header = inbox.locator(".conv-header")
+        expect(header.get_by_role("heading", name="Wanda Widget")).to_be_visible()
         # The widget's stream is live once a reply gets there without a reload.
         inbox.get_by_label("Reply").fill("Hi Wanda")
         inbox.get_by_label("Reply").press("Enter")
@@ -257,7 +258,8 @@ def test_canned_listbox_screenshot_desktop_and_phone(
     try:
         small = phone.new_page()
         small.goto(f"{frontdesk.base_url}/inbox#/c/{visitor.conversation()['id']}")
-        expect(small.locator(".conv-header").get_by_role("heading", name="Pia Phone")).to_be_visible()
+        header = small.locator(".conv-header")
+        expect(header.get_by_role("heading", name="Pia Phone")).to_be_visible()
         small.get_by_label("Reply").press_sequentially("/re")
         expect(small.get_by_role("listbox", name="Canned responses")).to_be_visible()
         assert_fits(small)

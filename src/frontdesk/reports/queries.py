@@ -1,39 +1,33 @@
-"""The report's SQL: one statement for every per-conversation figure, one for messages.
+"""The report's SQL: per-conversation durations, per-day counts, and messages.
 
-Both run unchanged on SQLite and PostgreSQL. A conversation's first inbound message and
-first agent reply are kept on its row when they are posted (conversations/service.py):
+All three run unchanged on SQLite and PostgreSQL. A conversation's first inbound message
+and first agent reply are kept on its row when they are posted (conversations/service.py):
 reading them from the messages (a correlated subquery per conversation) took 5 s for a
-year of 100,000 conversations on SQLite, the row's columns a small fraction of that.
+year of 100,000 conversations on SQLite.
 
-Medians and 90th percentiles are picked in SQL (ROW_NUMBER over each group, sorted): the
-database returns only the two values each percentile lies between and the fraction
-between them, and Python does the one interpolation (PostgreSQL's percentile_cont,
-which SQLite lacks).
+Medians and 90th percentiles: the database sorts the durations once (ORDER BY kind, d)
+and Python walks that one sorted list, splitting it by day and by agent (each part stays
+sorted) and interpolating as PostgreSQL's percentile_cont does. Picking them in SQL with
+ROW_NUMBER windows cost a sort per grouping (overall, per day, per agent) and was three
+to four times slower on SQLite (bench/reports.py); what comes back is one small row per
+conversation of the range, at most a year's worth.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.reports.days import DAY_US, Window
 
-# (numerator, denominator) of each percentile: integer arithmetic reads the same on both
-# databases, where CAST of a fraction would round on one and truncate on the other.
-MEDIAN, P90 = (1, 2), (9, 10)
+# Past this many agents the message counts are grouped by agent instead of one column each.
+MAX_AGENT_COLUMNS = 200
 
-
-def _percentile_columns(name: str, fraction: tuple[int, int]) -> str:
-    num, den = fraction
-    at = f"(n - 1) * {num} / {den}"
-    return (
-        f"MAX(CASE WHEN rn = {at} THEN d END) AS {name}_low, "
-        f"MAX(CASE WHEN rn = {at} + 1 THEN d END) AS {name}_high, "
-        f"MAX((n - 1) * {num} % {den}) AS {name}_rem"
-    )
+_IN_RANGE = "c.account_id = :account_id AND c.created_us >= :start_us AND c.created_us < :end_us"
 
 
 def _local_day(window: Window) -> str:
@@ -52,102 +46,140 @@ def _local_day(window: Window) -> str:
     return f"(c.created_us + {offset}) / {DAY_US}"
 
 
-def _conversation_sql(window: Window) -> str:
+def _durations_sql(window: Window) -> str:
     day = _local_day(window)
-    response = "CAST(first_reply - first_in AS BIGINT)"
-    answered = "first_reply IS NOT NULL AND first_in IS NOT NULL AND first_reply >= first_in"
     return f"""
-WITH conv AS MATERIALIZED (
-  SELECT c.id, c.status, c.created_us, c.first_closed_us, c.rating_score,
-         {day} AS day, c.first_inbound_us AS first_in, c.first_reply_us AS first_reply,
-         c.first_reply_agent_id AS first_agent
-  FROM conversations c
-  WHERE c.account_id = :account_id AND c.created_us >= :start_us AND c.created_us < :end_us
-),
-durations AS (
-  SELECT 'fr' AS kind, 0 AS g, {response} AS d FROM conv WHERE {answered}
-  UNION ALL SELECT 'fd', day, {response} FROM conv WHERE {answered}
-  UNION ALL SELECT 'fa', first_agent, {response} FROM conv WHERE {answered}
-  UNION ALL SELECT 'rs', 0, CAST(first_closed_us - created_us AS BIGINT) FROM conv
-    WHERE first_closed_us IS NOT NULL AND first_closed_us >= created_us
-),
-ranked AS (
-  SELECT kind, g, d,
-         ROW_NUMBER() OVER (PARTITION BY kind, g ORDER BY d) - 1 AS rn,
-         COUNT(*) OVER (PARTITION BY kind, g) AS n
-  FROM durations
-)
-SELECT kind, g, CAST(MAX(n) AS BIGINT) AS n,
-       {_percentile_columns("p50", MEDIAN)}, {_percentile_columns("p90", P90)}
-FROM ranked GROUP BY kind, g
+SELECT 'fr' AS kind, {day} AS day, c.first_reply_agent_id AS agent,
+       CAST(c.first_reply_us - c.first_inbound_us AS BIGINT) AS d
+FROM conversations c
+WHERE {_IN_RANGE} AND c.first_reply_us IS NOT NULL AND c.first_inbound_us IS NOT NULL
+  AND c.first_reply_us >= c.first_inbound_us
 UNION ALL
-SELECT 'cv', day, CAST(COUNT(*) AS BIGINT),
-       CAST(SUM(CASE WHEN status = 'closed' THEN 1 ELSE 0 END) AS BIGINT),
-       CAST(COUNT(rating_score) AS BIGINT), CAST(SUM(rating_score) AS BIGINT),
-       NULL, NULL, NULL
-FROM conv GROUP BY day
+SELECT 'rs', {day}, NULL, CAST(c.first_closed_us - c.created_us AS BIGINT)
+FROM conversations c
+WHERE {_IN_RANGE} AND c.first_closed_us IS NOT NULL AND c.first_closed_us >= c.created_us
+ORDER BY 1, 4
+"""
+
+
+def _days_sql(window: Window) -> str:
+    return f"""
+SELECT {_local_day(window)} AS day, CAST(COUNT(*) AS BIGINT),
+       CAST(SUM(CASE WHEN c.status = 'closed' THEN 1 ELSE 0 END) AS BIGINT),
+       CAST(COUNT(c.rating_score) AS BIGINT), CAST(SUM(c.rating_score) AS BIGINT)
+FROM conversations c WHERE {_IN_RANGE}
+GROUP BY 1
 """
 
 
 # Messages in the window by their own time; a conversation with one in the window was
 # active after its start and began before its end, which narrows the conversations read.
-_MESSAGES_SQL = """
-SELECT m.direction, m.agent_id, CAST(COUNT(*) AS BIGINT)
+_MESSAGES_FROM = """
 FROM conversations c JOIN messages m ON m.conversation_id = c.id
 WHERE c.account_id = :account_id AND c.last_activity_us >= :start_us
   AND c.created_us < :end_us
   AND m.created_us >= :start_us AND m.created_us < :end_us AND m.private = false
-GROUP BY m.direction, m.agent_id
 """
+
+
+def _messages_sql(agent_ids: Sequence[int]) -> str:
+    """One pass and no GROUP BY (a sort of every message on SQLite): a column per agent."""
+    counts = [
+        "SUM(CASE WHEN m.direction = 'inbound' THEN 1 ELSE 0 END)",
+        "SUM(CASE WHEN m.direction = 'outbound' THEN 1 ELSE 0 END)",
+    ]
+    counts += [
+        f"SUM(CASE WHEN m.agent_id = {int(a)} AND m.direction = 'outbound' THEN 1 ELSE 0 END)"
+        for a in agent_ids
+    ]
+    return "SELECT " + ", ".join(f"CAST({c} AS BIGINT)" for c in counts) + _MESSAGES_FROM
+
+
+_MESSAGES_BY_AGENT = (
+    "SELECT m.direction, m.agent_id, CAST(COUNT(*) AS BIGINT)"
+    + _MESSAGES_FROM
+    + "GROUP BY m.direction, m.agent_id"
+)
+
+
+def percentile(values: Sequence[int], fraction: float) -> float | None:
+    """Linear interpolation between the closest ranks (PostgreSQL's percentile_cont)."""
+    if not values:
+        return None
+    position = (len(values) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
 
 
 @dataclass
 class Spread:
-    """How many durations a group has, and its median and 90th percentile (microseconds)."""
+    """A group's median and 90th percentile (microseconds)."""
 
-    count: int = 0
     median: float | None = None
     p90: float | None = None
+
+    @classmethod
+    def of(cls, values: Sequence[int]) -> Spread:
+        return cls(percentile(values, 0.5), percentile(values, 0.9))
 
 
 @dataclass
 class Figures:
-    conversations: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
-    spreads: dict[tuple[str, int], Spread] = field(default_factory=dict)
-    messages: list[tuple[str, int | None, int]] = field(default_factory=list)
+    # local day number -> (conversations, closed, ratings, sum of scores)
+    days: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
+    first_response: Spread = field(default_factory=Spread)
+    resolution: Spread = field(default_factory=Spread)
+    first_response_by_day: dict[int, Spread] = field(default_factory=dict)
+    first_response_by_agent: dict[int, Spread] = field(default_factory=dict)
+    inbound: int = 0
+    outbound: int = 0
+    replies: dict[int, int] = field(default_factory=dict)
 
 
-def _interpolate(low: Any, high: Any, rem: Any, den: int) -> float | None:
-    if low is None:
-        return None
-    if high is None or not rem:
-        return float(low)
-    return float(low) + (float(high) - float(low)) * int(rem) / den
-
-
-async def report_figures(session: AsyncSession, account_id: int, window: Window) -> Figures:
-    params: dict[str, Any] = {
-        "account_id": account_id,
-        "start_us": window.start_us,
-        "end_us": window.end_us,
-    }
+async def report_figures(
+    session: AsyncSession, account_id: int, window: Window, agent_ids: Sequence[int]
+) -> Figures:
+    params = {"account_id": account_id, "start_us": window.start_us, "end_us": window.end_us}
     figures = Figures()
-    rows = await session.execute(text(_conversation_sql(window)), params)
-    for kind, group, n, p50_low, p50_high, p50_rem, p90_low, p90_high, p90_rem in rows:
-        if kind == "cv":
-            # conversations, closed, ratings, sum of scores (the columns' other meaning)
-            figures.conversations[int(group)] = (
-                int(n),
-                int(p50_low or 0),
-                int(p50_high or 0),
-                int(p50_rem or 0),
-            )
+    responses: list[int] = []
+    resolutions: list[int] = []
+    by_day: dict[int, list[int]] = defaultdict(list)
+    by_agent: dict[int, list[int]] = defaultdict(list)
+    # Sorted by duration: every list below is filled in order, so it is sorted too.
+    for kind, day, agent, duration in await session.execute(text(_durations_sql(window)), params):
+        if kind == "rs":
+            resolutions.append(int(duration))
             continue
-        figures.spreads[(kind, int(group) if group is not None else 0)] = Spread(
-            int(n),
-            _interpolate(p50_low, p50_high, p50_rem, MEDIAN[1]),
-            _interpolate(p90_low, p90_high, p90_rem, P90[1]),
+        responses.append(int(duration))
+        by_day[int(day)].append(int(duration))
+        if agent is not None:
+            by_agent[int(agent)].append(int(duration))
+    figures.first_response = Spread.of(responses)
+    figures.resolution = Spread.of(resolutions)
+    figures.first_response_by_day = {day: Spread.of(v) for day, v in by_day.items()}
+    figures.first_response_by_agent = {agent: Spread.of(v) for agent, v in by_agent.items()}
+
+    for day, conversations, closed, ratings, scores in await session.execute(
+        text(_days_sql(window)), params
+    ):
+        figures.days[int(day)] = (
+            int(conversations),
+            int(closed or 0),
+            int(ratings),
+            int(scores or 0),
         )
-    messages = await session.execute(text(_MESSAGES_SQL), params)
-    figures.messages = [(d, a, int(n)) for d, a, n in messages]
+
+    if len(agent_ids) <= MAX_AGENT_COLUMNS:
+        row = (await session.execute(text(_messages_sql(agent_ids)), params)).one()
+        figures.inbound, figures.outbound = int(row[0] or 0), int(row[1] or 0)
+        figures.replies = {a: int(n or 0) for a, n in zip(agent_ids, row[2:], strict=True)}
+    else:
+        for direction, agent, n in await session.execute(text(_MESSAGES_BY_AGENT), params):
+            if direction == "inbound":
+                figures.inbound += int(n)
+                continue
+            figures.outbound += int(n)
+            if agent is not None:
+                figures.replies[int(agent)] = figures.replies.get(int(agent), 0) + int(n)
     return figures

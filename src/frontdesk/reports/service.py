@@ -19,8 +19,7 @@ def _seconds(us: float | None) -> float | None:
     return None if us is None else round(us / 1_000_000, 6)
 
 
-def _spread(spread: Spread | None) -> dict[str, float | None]:
-    spread = spread or Spread()
+def _spread(spread: Spread) -> dict[str, float | None]:
     return {"median": _seconds(spread.median), "p90": _seconds(spread.p90)}
 
 
@@ -38,57 +37,48 @@ async def report(
 ) -> dict[str, Any]:
     """Figures for the local days `first` to `last` (inclusive) of `zone`."""
     span = window(first, last, zone)
-    figures = await report_figures(session, account_id, span)
     agents = list(
         await session.execute(
             select(Agent.id, Agent.name).where(Agent.account_id == account_id).order_by(Agent.id)
         )
     )
+    figures = await report_figures(session, account_id, span, [agent_id for agent_id, _ in agents])
     return _assemble(figures, span.days(), agents)
 
 
 def _assemble(figures: Figures, days: list[date], agents: list[Any]) -> dict[str, Any]:
-    per_day = {day_of(number): row for number, row in figures.conversations.items()}
-    conversations = sum(row[0] for row in per_day.values())
-    closed = sum(row[1] for row in per_day.values())
+    per_day = {day_of(number): row for number, row in figures.days.items()}
+    by_day_spread = {day_of(number): s for number, s in figures.first_response_by_day.items()}
     ratings = sum(row[2] for row in per_day.values())
     score_sum = sum(row[3] for row in per_day.values())
-    inbound = sum(n for direction, _, n in figures.messages if direction == "inbound")
-    outbound = sum(n for direction, _, n in figures.messages if direction == "outbound")
-    replies: dict[int, int] = {}
-    for direction, agent_id, n in figures.messages:
-        if direction == "outbound" and agent_id is not None:
-            replies[agent_id] = replies.get(agent_id, 0) + n
-    by_day = []
-    for day in days:
-        spread = figures.spreads.get(("fd", (day - day_of(0)).days))
-        by_day.append(
-            {
-                "date": day.isoformat(),
-                "conversations": per_day.get(day, (0,))[0],
-                "first_response_median_seconds": _seconds(spread.median if spread else None),
-            }
-        )
-    by_agent = []
-    for agent_id, name in agents:
-        spread = figures.spreads.get(("fa", agent_id))
-        by_agent.append(
-            {
-                "agent": {"id": agent_id, "name": name},
-                "replies": replies.get(agent_id, 0),
-                "first_response_median_seconds": _seconds(spread.median if spread else None),
-            }
-        )
+    by_day = [
+        {
+            "date": day.isoformat(),
+            "conversations": per_day.get(day, (0,))[0],
+            "first_response_median_seconds": _seconds(by_day_spread.get(day, Spread()).median),
+        }
+        for day in days
+    ]
+    by_agent = [
+        {
+            "agent": {"id": agent_id, "name": name},
+            "replies": figures.replies.get(agent_id, 0),
+            "first_response_median_seconds": _seconds(
+                figures.first_response_by_agent.get(agent_id, Spread()).median
+            ),
+        }
+        for agent_id, name in agents
+    ]
     # The busiest first; ties by id, so the order is stable.
     by_agent.sort(key=lambda item: (-item["replies"], item["agent"]["id"]))
     return {
         "from": days[0].isoformat(),
         "to": days[-1].isoformat(),
-        "conversations": conversations,
-        "closed": closed,
-        "messages": {"inbound": inbound, "outbound": outbound},
-        "first_response_seconds": _spread(figures.spreads.get(("fr", 0))),
-        "resolution_seconds": _spread(figures.spreads.get(("rs", 0))),
+        "conversations": sum(row[0] for row in per_day.values()),
+        "closed": sum(row[1] for row in per_day.values()),
+        "messages": {"inbound": figures.inbound, "outbound": figures.outbound},
+        "first_response_seconds": _spread(figures.first_response),
+        "resolution_seconds": _spread(figures.resolution),
         "csat": {
             "responses": ratings,
             "average": round(score_sum / ratings, 2) if ratings else None,
