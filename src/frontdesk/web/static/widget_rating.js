@@ -26,7 +26,10 @@ const rate = async (value, withComment) => {
   score = value;
   state.rated = state.token;
   save();
-  for (const b of stars) b.setAttribute('aria-pressed', String(Number(b.value) === value));
+  for (const b of stars) {
+    b.setAttribute('aria-pressed', String(Number(b.value) === value));
+    b.classList.toggle('on', Number(b.value) <= value); // filled up to the score given
+  }
   commentBox.hidden = withComment;
 };
 const stars = [1, 2, 3, 4, 5].map((n) => {
