@@ -53,21 +53,23 @@ async def fill(db: Database, conversations: int, per_conversation: int) -> int:
             admin_name="Ada",
         )
         account_id = made.account.id
-        agent_ids = [made.admin.id]
+        agent_ids: list[int] = [made.admin.id]
         for n in range(7):
             agent_ids.append(
-                await session.scalar(
-                    insert(Agent)
-                    .values(
-                        account_id=account_id,
-                        email=f"agent{n}-{uuid.uuid4().hex[:8]}@example.com",
-                        name=f"Agent {n}",
-                        password_hash="x",
-                        role="agent",
-                        created_us=0,
+                (
+                    await session.execute(
+                        insert(Agent)
+                        .values(
+                            account_id=account_id,
+                            email=f"agent{n}-{uuid.uuid4().hex[:8]}@example.com",
+                            name=f"Agent {n}",
+                            password_hash="x",
+                            role="agent",
+                            created_us=0,
+                        )
+                        .returning(Agent.id)
                     )
-                    .returning(Agent.id)
-                )
+                ).scalar_one()
             )
     now = time.time_ns() // 1000
     start = now - 365 * DAY

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, StorageState, expect
+from playwright.sync_api import Browser, BrowserContext, Page, StorageState, ViewportSize, expect
 
 from tests.inbox.conftest import ARTIFACTS, Visitor, assert_fits, inbox_page, screenshot
 from tests.support.browser import LiveFrontdesk, static_site
 from tests.widget.conftest import host_page
 
-PHONE = {"width": 375, "height": 667}
+PHONE: ViewportSize = {"width": 375, "height": 667}
 
 
 @pytest.fixture(scope="module")

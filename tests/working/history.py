@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -23,7 +24,7 @@ class Story:
     """One conversation: messages as (seconds after start, direction, agent_id, private)."""
 
     start: int
-    messages: list[tuple[float, str, int | None, bool]] = field(default_factory=list)
+    messages: Sequence[tuple[float, str, int | None, bool]] = field(default_factory=list)
     closed_after: float | None = None  # seconds after start of the first close
     status: str = "open"
     rating: int | None = None

@@ -59,7 +59,7 @@ def _assemble(figures: Figures, days: list[date], agents: list[Any]) -> dict[str
         }
         for day in days
     ]
-    by_agent = [
+    by_agent: list[dict[str, Any]] = [
         {
             "agent": {"id": agent_id, "name": name},
             "replies": figures.replies.get(agent_id, 0),

@@ -1,4 +1,4 @@
-"""Typing both ways and the visitor's rating (contract section 10): HTTP to one call each."""
+"""The visitor's side of contract section 10: typing and the rating (HTTP to one call each)."""
 
 from __future__ import annotations
 
@@ -6,21 +6,18 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from frontdesk.agents.auth import CurrentAgent
 from frontdesk.chat.gate import chat_guard
 from frontdesk.chat.handlers import visitor_conversation
 from frontdesk.chat.request import chat_request
 from frontdesk.conversations import rating, typing
-from frontdesk.conversations.service import own_conversation
 from frontdesk.kit.json_response import JSON
 from frontdesk.kit.request_body import read_fields
 from frontdesk.runtime import runtime
 
-chat_router = APIRouter(prefix="/api/v1/chat/conversations", tags=["chat widget"])
-agent_router = APIRouter(prefix="/api/v1/agent/conversations", tags=["agent"])
+router = APIRouter(prefix="/api/v1/chat/conversations", tags=["chat widget"])
 
 
-@chat_router.post(
+@router.post(
     "/{visitor_token}/typing", status_code=204, summary="Tell the agents the visitor is typing"
 )
 async def visitor_typing(request: Request, visitor_token: str) -> Response:
@@ -31,18 +28,7 @@ async def visitor_typing(request: Request, visitor_token: str) -> Response:
     return Response(status_code=204, headers=chat_request(request).rate_headers())
 
 
-@agent_router.post(
-    "/{conversation_id}/typing", status_code=204, summary="Tell the visitor an agent is typing"
-)
-async def agent_typing(request: Request, conversation_id: str, agent: CurrentAgent) -> Response:
-    rt = runtime(request)
-    async with rt.db.read() as session:
-        conversation = await own_conversation(session, agent, conversation_id)
-    await typing.agent_typing(rt, agent, conversation)
-    return Response(status_code=204)
-
-
-@chat_router.post(
+@router.post(
     "/{visitor_token}/rating",
     status_code=201,
     summary="Rate a closed conversation (again: replaced, 200)",
