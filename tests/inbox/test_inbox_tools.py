@@ -150,9 +150,20 @@ def test_typing_both_ways_with_the_real_widget(
         inbox.get_by_label("Reply").press("Enter")
         expect(widget.get_by_role("log")).to_contain_text("Hi Wanda")
 
-        # Agent types: the visitor sees it, by the agent's name.
+        # Agent types: the visitor sees it, by the agent's name; one request per 3 s.
+        sent: list[str] = []
+        inbox.on("request", lambda r: sent.append(r.url) if r.url.endswith("/typing") else None)
         inbox.get_by_label("Reply").press_sequentially("Let me check")
         expect(widget.get_by_text("Ada Admin is typing…")).to_be_visible()
+        assert len(sent) == 1
+        # A private note is for the team: typing one tells the visitor nothing.
+        inbox.get_by_label("Reply").fill("")
+        inbox.get_by_label("Private note").check()
+        inbox.wait_for_timeout(3100)
+        inbox.get_by_label("Reply").press_sequentially("internal")
+        inbox.wait_for_timeout(300)
+        assert len(sent) == 1
+        inbox.get_by_label("Private note").uncheck()
         # Visitor types: the agent sees it, by the visitor's name.
         widget.get_by_label("Message").press_sequentially("Thanks")
         expect(inbox.get_by_text("Wanda Widget is typing…")).to_be_visible()
