@@ -164,9 +164,18 @@ async def test_rating_after_close_then_replaced(client, account):
     async with open_stream(
         client, f"{CHAT}/{token}/events", params={"site_key": account.site_key}
     ) as widget:
+        # Updates that leave the status as it is (labels here) send the widget nothing.
+        r = await client.patch(f"{AGENT}/{cid}", json={"labels": ["x"]}, headers=account.admin)
+        assert r.status_code == 200
         await close(client, account, cid)
         event = await widget.next()
         assert (event.event, event.data) == ("status", {"status": "closed"})
+        # Reopened by an agent: told too, so the widget stops asking.
+        await client.patch(f"{AGENT}/{cid}", json={"status": "open"}, headers=account.admin)
+        event = await widget.next()
+        assert (event.event, event.data) == ("status", {"status": "open"})
+        await close(client, account, cid)
+        assert (await widget.next()).data == {"status": "closed"}
     r = await client.post(
         f"{CHAT}/{token}/rating", json={"score": 4, "comment": " Quick! "}, headers=account.widget
     )

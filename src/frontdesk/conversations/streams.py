@@ -66,8 +66,9 @@ class _VisitorStream:
         self.rt = rt
         self.conversation = conversation
         self.subscription = subscription
-        # The status last told to this stream's widget (None: nothing told yet).
-        self.status: str | None = None
+        # The status the widget knows: a `status` frame only when it changes (a close
+        # makes the widget ask for a rating), not for every update (seen, labels).
+        self.status: str | None = conversation.status
 
     async def _catch_up(self, watermark: int) -> tuple[list[bytes], int]:
         with _uncancellable():
