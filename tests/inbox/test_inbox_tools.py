@@ -152,6 +152,7 @@ def test_typing_both_ways_with_the_real_widget(
 
         # Agent types: the visitor sees it, by the agent's name; one request per 3 s.
         sent: list[str] = []
+        inbox.wait_for_timeout(3100)  # past the 3 s of the reply typed above
         inbox.on("request", lambda r: sent.append(r.url) if r.url.endswith("/typing") else None)
         inbox.get_by_label("Reply").press_sequentially("Let me check")
         expect(widget.get_by_text("Ada Admin is typing…")).to_be_visible()
