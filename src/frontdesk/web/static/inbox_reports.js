@@ -75,9 +75,12 @@ function chart(days, available) {
     svg("circle", { class: "dot", cx: px, cy: py, r: 3 }, svg("title", {}, document.createTextNode(`${d.date}: first response ${duration(d.first_response_median_seconds)}`))),
   );
   const label = (text, attrs) => svg("text", attrs, document.createTextNode(text));
-  const everyNth = Math.ceil(days.length / 6);
+  // A date every ~70 px; the last day too, unless it would sit on the one before.
+  const everyNth = Math.ceil(days.length / Math.max(2, Math.floor(plotW / 70)));
+  const last = days.length - 1;
+  const labelled = (i) => i % everyNth === 0 || (i === last && last % everyNth >= everyNth / 2);
   const ticks = days
-    .map((d, i) => (i % everyNth === 0 || i === days.length - 1 ? label(d.date.slice(5), { x: x(i), y: height - 8, class: "tick", "text-anchor": "middle" }) : null))
+    .map((d, i) => (labelled(i) ? label(d.date.slice(5), { x: x(i), y: height - 8, class: "tick", "text-anchor": "middle" }) : null))
     .filter(Boolean);
   return svg(
     "svg",
