@@ -21,6 +21,8 @@ from frontdesk import __version__
 from frontdesk.accounts import settings_routes
 from frontdesk.agents import routes as agent_routes
 from frontdesk.agents import token_routes as agent_token_routes
+from frontdesk.canned import routes as canned_routes
+from frontdesk.chat import engagement_routes
 from frontdesk.chat import routes as chat_routes
 from frontdesk.chat.cors import ChatCORSMiddleware
 from frontdesk.chat.fast_lane import ChatFastLane
@@ -30,12 +32,14 @@ from frontdesk.config import Settings
 from frontdesk.conversations import agent_routes as conversation_routes
 from frontdesk.conversations import event_routes as conversation_event_routes
 from frontdesk.conversations import file_routes as conversation_file_routes
+from frontdesk.conversations import typing_routes
 from frontdesk.errors import INTERNAL, METHOD_NOT_ALLOWED, NOT_FOUND, AppError, error_response
 from frontdesk.files import storage_routes
 from frontdesk.kit.body_limit import capped
 from frontdesk.mail import routes as mail_routes
 from frontdesk.ops import routes as ops_routes
 from frontdesk.ops.metrics import MetricsMiddleware
+from frontdesk.reports import routes as report_routes
 from frontdesk.runtime import Runtime
 from frontdesk.web import api_docs, inbox_pages, widget_pages
 from frontdesk.webhooks import routes as webhook_routes
@@ -162,6 +166,10 @@ def create_app(settings: Settings | None = None, freeze_heap: bool = False) -> F
         mail_routes.chat_router,
         mail_routes.agent_router,
         mail_routes.inbound_router,
+        engagement_routes.router,
+        typing_routes.router,
+        canned_routes.router,
+        report_routes.router,
         widget_pages.router,
         inbox_pages.router,
         api_docs.router,

@@ -38,6 +38,8 @@ async def test_list_shape_and_order(client, account):
         "last_message",
         "assignee",
         "visitor_last_seen_at",
+        "labels",  # contract section 10
+        "rating",
     }
     assert row["contact"]["name"] == "Second" and row["contact"]["email"] == "s@example.com"
     assert set(row["contact"]) == {"id", "name", "email", "user_id"}

@@ -25,6 +25,7 @@ async def test_defaults(client, account):
             "get_messages": 60,
             "send_message": 20,
             "download_file": 60,
+            "typing": 60,
         },
         "identity_secret_set": False,
         "require_identity": False,

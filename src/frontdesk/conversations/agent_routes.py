@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from frontdesk.agents.auth import CurrentAgent
 from frontdesk.conversations import queries, service
+from frontdesk.conversations.labels import label_filter, parse_labels
 from frontdesk.conversations.limits import MAX_MESSAGE, MESSAGE_TOO_LONG
 from frontdesk.errors import AppError
 from frontdesk.files import quota
@@ -46,10 +47,11 @@ async def list_conversations(request: Request, agent: CurrentAgent) -> JSON:
         if cursor is None:
             raise AppError(422, "Invalid cursor")
     q = without_nul(params.get("q") or "").strip()[:200] or None
+    label = label_filter(params["label"]) if "label" in params else None
     # A search may scan every message: keep it off the event loop.
     async with runtime(request).db.read(heavy=q is not None) as session:
         rows, next_cursor = await queries.list_conversations(
-            session, agent.account_id, status=status, q=q, limit=limit, cursor=cursor
+            session, agent.account_id, status=status, q=q, limit=limit, cursor=cursor, label=label
         )
     return JSON({"conversations": rows, "next_cursor": next_cursor})
 
@@ -111,10 +113,10 @@ def _private(value: Any) -> bool:
     return value
 
 
-@router.patch("/{conversation_id}", summary="Close, reopen or assign")
+@router.patch("/{conversation_id}", summary="Close, reopen, assign or label")
 async def update(request: Request, conversation_id: str, agent: CurrentAgent) -> JSON:
     fields = await read_fields(request)
-    unknown = set(fields) - {"status", "assignee_id"}
+    unknown = set(fields) - {"status", "assignee_id", "labels"}
     if unknown:
         raise AppError(422, f"Unknown field: {sorted(unknown)[0][:100]}")
     status = fields.get("status")
@@ -127,8 +129,9 @@ async def update(request: Request, conversation_id: str, agent: CurrentAgent) ->
         and (isinstance(assignee_id, bool) or not isinstance(assignee_id, int))
     ):
         raise AppError(422, "assignee_id must be an agent's id or null")
+    labels = parse_labels(fields["labels"]) if "labels" in fields else None
     async with runtime(request).db.write() as session:
         view = await service.update_conversation(
-            session, agent, conversation_id, status=status, assignee_id=assignee_id
+            session, agent, conversation_id, status=status, assignee_id=assignee_id, labels=labels
         )
     return JSON(view)

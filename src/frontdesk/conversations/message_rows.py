@@ -73,6 +73,9 @@ class MessageRows(Protocol):
     async def touch(self, conversation_id: int, ts: int, message_id: int, status: str) -> None:
         """The conversation's newest message and activity are now this one."""
 
+    async def first_reply(self, conversation_id: int, ts: int, agent_id: int) -> None:
+        """Record an agent's first public reply (reports read it), unless one is recorded."""
+
     async def reopened(self, conversation_id: int) -> None:
         """Queue the event of a closed conversation reopened by this message."""
 
@@ -197,6 +200,10 @@ class SessionRows:
         connection = await self.session.connection()
         await connection.execute(_TOUCH, _touch_values(conversation_id, ts, message_id, status))
 
+    async def first_reply(self, conversation_id: int, ts: int, agent_id: int) -> None:
+        connection = await self.session.connection()
+        await connection.execute(_FIRST_REPLY, {"cid": conversation_id, "ts": ts, "aid": agent_id})
+
     async def reopened(self, conversation_id: int) -> None:
         conversation = await lock_conversation(self.session, conversation_id)
         await queue_conversation_event(self.session, conversation, "conversation.updated")
@@ -236,7 +243,15 @@ _ATTACHMENT_COLUMNS = (
     "storage_key",
     "created_us",
 )
-_SQLITE_LOCK = sqlite_sql(_LOCK)
+_SQLITE_LOCK = sqlite_sql(
+    _LOCK
+)  # Kept on the conversation so reports read one row per conversation, not its messages.
+_FIRST_REPLY = (
+    update(Conversation)
+    .where(Conversation.id == bindparam("cid"), Conversation.first_reply_us.is_(None))
+    .values(first_reply_us=bindparam("ts"), first_reply_agent_id=bindparam("aid"))
+)
+
 _SQLITE_FIND_KEY = sqlite_sql(_FIND_KEY)
 _SQLITE_FORGET_KEY = sqlite_sql(_FORGET_KEY)
 _SQLITE_FIND_MESSAGE = sqlite_sql(_FIND_MESSAGE)
@@ -245,6 +260,7 @@ _SQLITE_INSERT_MESSAGE = sqlite_sql(_INSERT_MESSAGE, *_MESSAGE_COLUMNS)
 _SQLITE_INSERT_ATTACHMENT = sqlite_sql(_INSERT_ATTACHMENT, *_ATTACHMENT_COLUMNS)
 _SQLITE_INSERT_KEY = sqlite_sql(_INSERT_KEY, "conversation_id", "key", "message_id", "created_us")
 _SQLITE_TOUCH = sqlite_sql(_TOUCH)
+_SQLITE_FIRST_REPLY = sqlite_sql(_FIRST_REPLY)
 
 
 class SqliteRows:
@@ -298,6 +314,10 @@ class SqliteRows:
     async def touch(self, conversation_id: int, ts: int, message_id: int, status: str) -> None:
         values = _touch_values(conversation_id, ts, message_id, status)
         self.connection.execute(_SQLITE_TOUCH, values)
+
+    async def first_reply(self, conversation_id: int, ts: int, agent_id: int) -> None:
+        values = {"cid": conversation_id, "ts": ts, "aid": agent_id}
+        self.connection.execute(_SQLITE_FIRST_REPLY, values)
 
     async def reopened(self, conversation_id: int) -> None:
         # The conversation's event carries its whole view, built by the ORM's queries; a

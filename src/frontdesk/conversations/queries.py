@@ -11,9 +11,17 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.conversations.labels import labels_of
 from frontdesk.conversations.serialize import agent_conversation, agent_message, chat_message
 from frontdesk.kit.ids import MAX_ID
-from frontdesk.models import Agent, Attachment, Contact, Conversation, Message
+from frontdesk.models import (
+    Agent,
+    Attachment,
+    Contact,
+    Conversation,
+    ConversationLabel,
+    Message,
+)
 
 
 async def attachments_by_message(
@@ -68,7 +76,7 @@ async def agent_messages(
 async def _views(
     session: AsyncSession, conversations: Sequence[Conversation]
 ) -> list[dict[str, Any]]:
-    """Conversation JSON for many rows in four queries, not four per row."""
+    """Conversation JSON for many rows in five queries, not five per row."""
     if not conversations:
         return []
     contact_ids = {c.contact_id for c in conversations}
@@ -88,6 +96,7 @@ async def _views(
         else {}
     )
     files = await attachments_by_message(session, message_ids)
+    labels = await labels_of(session, [c.id for c in conversations])
     views = []
     for conversation in conversations:
         last = messages.get(conversation.last_message_id or -1)
@@ -97,6 +106,7 @@ async def _views(
                 contacts[conversation.contact_id],
                 agent_message(last, conversation.id, files.get(last.id, ())) if last else None,
                 agents.get(conversation.assignee_id or -1),
+                labels.get(conversation.id),
             )
         )
     return views
@@ -139,9 +149,16 @@ async def list_conversations(
     q: str | None,
     limit: int,
     cursor: tuple[int, int] | None,
+    label: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Newest activity first, keyset-paginated on (last_activity_us, id)."""
     query = select(Conversation).where(Conversation.account_id == account_id)
+    if label is not None:
+        query = query.where(
+            Conversation.id.in_(
+                select(ConversationLabel.conversation_id).where(ConversationLabel.label == label)
+            )
+        )
     if status != "all":
         query = query.where(Conversation.status == status)
     if q:

@@ -57,6 +57,7 @@ def agent_conversation(
     contact: Contact,
     last_message: dict[str, Any] | None,
     assignee: Agent | None,
+    labels: list[str] | None = None,
 ) -> dict[str, Any]:
     return {
         "id": conversation.id,
@@ -79,6 +80,16 @@ def agent_conversation(
         "visitor_last_seen_at": (
             format_us(conversation.visitor_last_seen_us)
             if conversation.visitor_last_seen_us
+            else None
+        ),
+        "labels": labels or [],
+        "rating": (
+            {
+                "score": conversation.rating_score,
+                "comment": conversation.rating_comment,
+                "created_at": format_us(conversation.rating_us or 0),
+            }
+            if conversation.rating_score is not None
             else None
         ),
     }

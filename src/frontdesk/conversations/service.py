@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.availability.assign import choose_assignee
 from frontdesk.availability.state import Availability
 from frontdesk.conversations import queries
+from frontdesk.conversations.labels import replace_labels
 from frontdesk.conversations.limits import CONVERSATION_NOT_FOUND
 from frontdesk.conversations.message_rows import (
     MessageRows,
@@ -109,6 +110,9 @@ async def post_message(
         await rows.insert_idempotency_key(conversation_id, idempotency_key, message.id, now)
     reopened = direction == "inbound" and locked.status == "closed"
     await rows.touch(conversation_id, created_us, message.id, "open" if reopened else locked.status)
+    if agent_id is not None and direction == "outbound" and not private:
+        # Auto-replies and away messages have no agent: they never answer (reports).
+        await rows.first_reply(conversation_id, created_us, agent_id)
 
     rows.queue(
         Event(
@@ -304,8 +308,12 @@ async def create_conversation(
     if conversation_id is None:
         raise AppError(409, CONVERSATION_EXISTS)
     first_event = len(session.info["events"])
-    await post_message(session, conversation_id, direction="inbound", body=message, author=name)
+    first = await post_message(
+        session, conversation_id, direction="inbound", body=message, author=name
+    )
     conversation = await lock_conversation(session, conversation_id)
+    # Where first-response time starts (reports).
+    conversation.first_inbound_us = first.message.created_us
     # Listeners hear of the conversation before its first message.
     await queue_conversation_event(session, conversation, "conversation.created", at=first_event)
     auto_reply = account.auto_reply
@@ -399,8 +407,10 @@ async def update_conversation(
     *,
     status: str | None = None,
     assignee_id: int | None = UNSET,
+    labels: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Close, reopen or (un)assign; the view after. `assignee_id` UNSET leaves it as it is.
+    """Close, reopen, (un)assign or label; the view after. `assignee_id` UNSET leaves it as
+    it is, `labels` None too.
 
     Under the conversation's row lock; a change gets an `updated_us` strictly after the
     last one, like messages, so event ids keep increasing.
@@ -410,6 +420,9 @@ async def update_conversation(
     changed = False
     if status is not None and status != conversation.status:
         conversation.status = status
+        if status == "closed" and conversation.first_closed_us is None:
+            # Resolution time counts to the first close; a rating needs one.
+            conversation.first_closed_us = now_us()
         changed = True
     if assignee_id is not UNSET and assignee_id != conversation.assignee_id:
         if assignee_id is not None:
@@ -420,6 +433,8 @@ async def update_conversation(
                 # Like every id of another account: not found, whatever it is.
                 raise AppError(404, "Agent not found")
         conversation.assignee_id = assignee_id
+        changed = True
+    if labels is not None and await replace_labels(session, conversation.id, labels):
         changed = True
     if changed:
         conversation.updated_us = max(now_us(), conversation.updated_us + 1)

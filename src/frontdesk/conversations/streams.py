@@ -25,6 +25,8 @@ from frontdesk.runtime import Runtime
 # The most a resuming agent stream replays; beyond that a client should re-read the API.
 AGENT_BACKLOG_LIMIT = 5000
 AGENT_EVENTS = ("conversation.created", "conversation.updated", "message.created")
+# Typing (never stored): a frame without an `id:`, so Last-Event-ID never points at one.
+VISITOR_TYPING, AGENT_TYPING = "typing.visitor", "typing.agent"
 
 
 def _uncancellable() -> anyio.CancelScope:
@@ -66,6 +68,9 @@ class _VisitorStream:
         self.rt = rt
         self.conversation = conversation
         self.subscription = subscription
+        # The status the widget knows: a `status` frame only when it changes (a close
+        # makes the widget ask for a rating), not for every update (seen, labels).
+        self.status: str | None = conversation.status
 
     async def _catch_up(self, watermark: int) -> tuple[list[bytes], int]:
         with _uncancellable():
@@ -108,6 +113,14 @@ class _VisitorStream:
                 return
             if event.type == RESYNC:
                 behind = True
+            elif event.type == AGENT_TYPING:
+                yield frame("typing", event.data)
+            elif event.type == "conversation.updated":
+                # The widget asks for a rating once it hears of the close (section 10).
+                status = event.data.get("status")
+                if status != self.status:
+                    self.status = status
+                    yield frame("status", {"status": status})
             elif event.type == "message.created" and event.ts_us > watermark:
                 if event.prev_ts_us == watermark:
                     if event.public is not None:
@@ -180,6 +193,9 @@ async def agent_stream(
                     return
                 if event.type == REVOKED and _ends(event, credential):
                     return
+                if event.type == VISITOR_TYPING:
+                    yield frame("typing", event.data)
+                    continue
                 if event.type not in AGENT_EVENTS:
                     continue
                 if event.type == "message.created":

@@ -3,9 +3,11 @@
 from frontdesk.models.account import Account
 from frontdesk.models.agent import Agent, AgentToken
 from frontdesk.models.base import Base
+from frontdesk.models.canned import CannedResponse
 from frontdesk.models.contact import Contact
 from frontdesk.models.conversation import Conversation
 from frontdesk.models.email import EmailConversation, EmailThread, InboundEmail
+from frontdesk.models.label import ConversationLabel
 from frontdesk.models.message import (
     Attachment,
     IdempotencyKey,
@@ -22,8 +24,10 @@ __all__ = [
     "AgentToken",
     "Attachment",
     "Base",
+    "CannedResponse",
     "Contact",
     "Conversation",
+    "ConversationLabel",
     "EmailConversation",
     "EmailThread",
     "IdempotencyKey",

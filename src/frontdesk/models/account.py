@@ -18,6 +18,7 @@ DEFAULT_RATE_LIMITS = {
     "get_messages": 60,
     "send_message": 20,
     "download_file": 60,
+    "typing": 60,
 }
 
 

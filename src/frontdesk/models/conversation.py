@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.models.base import Base, Micros
@@ -13,6 +13,8 @@ class Conversation(Base):
         # The inbox list: one account, one status, newest activity first.
         Index("ix_conversations_list", "account_id", "status", "last_activity_us", "id"),
         Index("ix_conversations_all", "account_id", "last_activity_us", "id"),
+        # Reports read one account's conversations by when they began.
+        Index("ix_conversations_created", "account_id", "created_us"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,3 +39,16 @@ class Conversation(Base):
     last_activity_us: Mapped[int] = mapped_column(Micros)
     # The newest reply the visitor has received (event stream or GET messages); null: none.
     visitor_last_seen_us: Mapped[int | None] = mapped_column(Micros, default=None)
+    # Reports' first response: the first inbound message, and the first public reply an
+    # agent wrote (auto-replies have no agent) with who wrote it.
+    first_inbound_us: Mapped[int | None] = mapped_column(Micros, default=None)
+    first_reply_us: Mapped[int | None] = mapped_column(Micros, default=None)
+    first_reply_agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), default=None
+    )
+    # When it was first closed: resolution time in reports, and a rating needs a close.
+    first_closed_us: Mapped[int | None] = mapped_column(Micros, default=None)
+    # The visitor's rating after a close (contract section 10); null score: not rated.
+    rating_score: Mapped[int | None] = mapped_column(SmallInteger, default=None)
+    rating_comment: Mapped[str | None] = mapped_column(Text, default=None)
+    rating_us: Mapped[int | None] = mapped_column(Micros, default=None)

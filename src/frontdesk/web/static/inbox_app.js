@@ -9,6 +9,7 @@ import { preview } from "./inbox_format.js";
 import { ConversationList } from "./inbox_list.js";
 import { Live, Notifier } from "./inbox_live.js";
 import { UnreadTracker, needsAttention } from "./inbox_unread.js";
+import { showTool, hideTools } from "./inbox_tools.js";
 
 // Who is signed in, as the server rendered it into the page.
 const bootElement = document.getElementById("inbox-boot");
@@ -80,6 +81,8 @@ function onEvent(type, data) {
     view.addMessage(message, { scroll: false });
     list.applyMessage(id, message);
     maybeNotify(id, message, { polled: false });
+  } else if (type === "typing") {
+    view.showTyping(data);
   } else if (data && typeof data.id === "number") {
     list.applyConversation(data);
     view.updateConversation(data);
@@ -149,6 +152,7 @@ async function showSecurity() {
 function showInbox() {
   securityView.hidden = true;
   if (settingsView) settingsView.hidden = true;
+  hideTools();
   inboxView.hidden = false;
   setCurrentNav("nav-inbox");
 }
@@ -173,11 +177,23 @@ function route() {
   const hash = window.location.hash;
   if (hash === "#/settings" && isAdmin && settingsView) {
     securityView.hidden = true;
+    hideTools();
     showSettings();
     return;
   }
   if (hash === "#/security") {
+    hideTools();
     showSecurity();
+    return;
+  }
+  if (hash === "#/canned" || hash === "#/reports") {
+    // Canned responses and Reports (inbox_tools.js): pages beside the inbox, any agent.
+    if (settingsView) settingsView.hidden = true;
+    securityView.hidden = true;
+    inboxView.hidden = true;
+    setPane("tools");
+    setCurrentNav(hash === "#/canned" ? "nav-canned" : "nav-reports");
+    showTool(hash.slice(2));
     return;
   }
   showInbox();

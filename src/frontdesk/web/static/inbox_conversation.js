@@ -6,6 +6,8 @@ import { fileSize } from "./inbox_format.js";
 import { Composer } from "./inbox_composer.js";
 import { nameLine, renderContact } from "./inbox_contact.js";
 import { transcriptButton } from "./inbox_email.js";
+import { attachCanned } from "./inbox_canned.js";
+import { TypingIndicator, labelsEditor, markSeen, ratingLine, typingSender } from "./inbox_conversation_tools.js";
 
 // Types a browser shows safely inline; everything else is offered as a download.
 const PREVIEWABLE = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
@@ -88,15 +90,22 @@ export class ConversationView {
         this.onChanged(conversation.id, message);
       },
     });
+    // Section 10: `/` canned responses, typing both ways, Seen (inbox_conversation_tools.js).
+    const textarea = this.composer.textarea;
+    textarea.before(attachCanned(textarea, () => this.conversation));
+    textarea.addEventListener("input", typingSender(conversation.id, () => this.composer.privateToggle.checked));
+    this.typing = new TypingIndicator();
     clear(
       this.root,
       this.header,
       this.log,
+      this.typing.element,
       h("div", { class: "drop-hint", "aria-hidden": "true" }, "Drop files to attach them"),
       this.composer.form,
     );
     this.renderHeader();
     for (const message of conversation.messages) this.addMessage(message, { scroll: false });
+    markSeen(this.log, conversation);
     this.scrollToEnd();
   }
 
@@ -140,6 +149,8 @@ export class ConversationView {
           " ",
           conversation.contact.email,
         ),
+        ratingLine(conversation),
+        labelsEditor(conversation, (changes) => this.patch(changes)),
       ),
       h(
         "div",
@@ -182,8 +193,11 @@ export class ConversationView {
     const before = this.conversation;
     const changed =
       before.status !== conversation.status ||
+      String(before.labels) !== String(conversation.labels) ||
+      JSON.stringify(before.rating) !== JSON.stringify(conversation.rating) ||
       (before.assignee && before.assignee.id) !== (conversation.assignee && conversation.assignee.id);
     this.conversation = { ...before, ...conversation, messages: before.messages };
+    markSeen(this.log, this.conversation);
     if (changed) {
       const focusedLabel = document.activeElement && this.header.contains(document.activeElement)
         ? document.activeElement.tagName
@@ -192,6 +206,7 @@ export class ConversationView {
       // Closing with the keyboard: keep focus on the button that now says "Reopen".
       if (focusedLabel === "BUTTON") this.header.querySelector(".conv-actions button").focus();
       if (focusedLabel === "SELECT") this.header.querySelector("select").focus();
+      if (focusedLabel === "INPUT") this.header.querySelector("#label-add").focus();
     }
   }
 
@@ -205,7 +220,10 @@ export class ConversationView {
     const later = [...this.log.children].find((child) => child.dataset.timestamp > message.timestamp);
     this.log.insertBefore(element, later || null);
     if (scroll || this.stick) this.scrollToEnd();
-    if (message.direction === "inbound") this.onSeen(this.id);
+    if (message.direction === "inbound") {
+      this.onSeen(this.id);
+      this.typing.clear(); // what they were typing has arrived
+    }
     return true;
   }
 
@@ -225,6 +243,12 @@ export class ConversationView {
     } catch {
       // The next poll tries again; a transient failure must not blank the page.
     }
+  }
+
+  // A `typing` event of the agent stream: the visitor of `conversation_id` is typing.
+  showTyping({ conversation_id: id }) {
+    if (id !== this.id || !this.conversation || !this.typing) return;
+    this.typing.show(this.conversation.visitor_name || this.conversation.contact.name);
   }
 
   focusReply() {

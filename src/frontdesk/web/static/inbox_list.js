@@ -41,6 +41,14 @@ export class ConversationList {
       event.preventDefault();
       this.setQuery(this.searchInput.value);
     });
+    const labelInput = document.getElementById("label-filter");
+    if (labelInput) {
+      labelInput.addEventListener("input", debounce(() => this.setLabel(labelInput.value), 300));
+      document.getElementById("label-filter-form").addEventListener("submit", (event) => {
+        event.preventDefault();
+        this.setLabel(labelInput.value);
+      });
+    }
     this.moreButton.addEventListener("click", () => this.loadMore());
     this.listEl.addEventListener("keydown", (event) => this.onKey(event));
   }
@@ -51,6 +59,15 @@ export class ConversationList {
     for (const button of this.filterButtons) {
       button.setAttribute("aria-pressed", String(button.dataset.status === status));
     }
+    this.items = [];
+    this.refresh();
+  }
+
+  // Only conversations with this label (contract section 10); "" for any.
+  setLabel(text) {
+    const label = text.trim().toLowerCase();
+    if (label === (this.label || "")) return;
+    this.label = label || undefined;
     this.items = [];
     this.refresh();
   }
@@ -68,7 +85,7 @@ export class ConversationList {
     // Re-read as many as are shown, so a refresh never drops pages the agent loaded.
     const limit = Math.min(100, Math.max(PAGE, this.items.length));
     try {
-      const data = await api(`/conversations${query({ status: this.status, q: this.q, limit })}`);
+      const data = await api(`/conversations${query({ status: this.status, q: this.q, label: this.label, limit })}`);
       if (generation !== this.generation) return;
       this.items = data.conversations;
       this.nextCursor = data.next_cursor;
@@ -87,7 +104,7 @@ export class ConversationList {
     if (!this.nextCursor) return;
     const generation = this.generation;
     const data = await api(
-      `/conversations${query({ status: this.status, q: this.q, cursor: this.nextCursor, limit: PAGE })}`,
+      `/conversations${query({ status: this.status, q: this.q, label: this.label, cursor: this.nextCursor, limit: PAGE })}`,
     );
     if (generation !== this.generation) return;
     const known = new Set(this.items.map((item) => item.id));
@@ -208,6 +225,7 @@ export class ConversationList {
           item.status === "closed" ? h("span", { class: "badge closed" }, "Closed") : null,
           typedName(item),
           item.assignee ? h("span", { class: "assignee" }, `→ ${item.assignee.name}`) : null,
+          (item.labels || []).map((label) => h("span", { class: "badge label" }, label)),
         ),
       ),
     );

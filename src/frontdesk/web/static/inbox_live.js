@@ -3,7 +3,7 @@
 
 const POLL_WITHOUT_STREAM_MS = 5000;
 const POLL_WITH_STREAM_MS = 60000;
-const EVENT_TYPES = ["conversation.created", "conversation.updated", "message.created"];
+const EVENT_TYPES = ["conversation.created", "conversation.updated", "message.created", "typing"];
 
 export class Live {
   constructor({ onEvent, onPoll, onStatus }) {

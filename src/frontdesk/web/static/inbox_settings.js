@@ -16,6 +16,7 @@ const RATE_LIMITS = [
   ["get_messages", "Fetching messages"],
   ["send_message", "Sending messages"],
   ["download_file", "File downloads"],
+  ["typing", "Typing indicators"],
 ];
 
 export class SettingsView {

@@ -148,11 +148,17 @@
   // transcriptBar, "Email transcript": widget_email.js, which the server puts in here.
   /* global transcriptBar */
   /* @include widget_email.js */
+  // typingNote, rateBox and listen(stream): widget_rating.js, which the server puts in here.
+  /* global typingNote, rateBox, listen */
+  /* @include widget_rating.js */
 
   // Only one of the two forms is in the DOM at a time, so each label names exactly one field.
   const show = (chatting) => {
     panel.classList.toggle('chatting', chatting);
-    body.replaceChildren(awayNote, ...(chatting ? [log, transcriptBar, composer] : [form]));
+    body.replaceChildren(
+      awayNote,
+      ...(chatting ? [log, typingNote, rateBox, transcriptBar, composer] : [form]),
+    );
   };
 
   /* ---------- phones: the open chat fills the screen at device scale ---------- */
@@ -417,6 +423,7 @@
     source.onmessage = (e) => {
       try { receive([JSON.parse(e.data)]); } catch { /* skipped: polling would bring it */ }
     };
+    listen(source);
     source.onerror = () => {
       streamLive = false;
       // Otherwise the browser reconnects by itself (sending Last-Event-ID); polls meanwhile.

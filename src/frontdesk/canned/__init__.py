@@ -1,0 +1,1 @@
+"""Canned responses: saved answers any agent of the account puts in a reply (section 10)."""

@@ -1,0 +1,95 @@
+"""A scripted history written straight into the tables, at known times."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import insert
+
+from frontdesk.models import Contact, Conversation, Message
+
+S = 1_000_000
+
+
+def at(text: str) -> int:
+    """`2026-03-10 10:00:00` (UTC) as microseconds."""
+    moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
+    return int(moment.timestamp()) * S
+
+
+@dataclass
+class Story:
+    """One conversation: messages as (seconds after start, direction, agent_id, private)."""
+
+    start: int
+    messages: Sequence[tuple[float, str, int | None, bool]] = field(default_factory=list)
+    closed_after: float | None = None  # seconds after start of the first close
+    status: str = "open"
+    rating: int | None = None
+
+
+async def write(db, account_id: int, stories: list[Story]) -> list[int]:
+    async with db.write() as session:
+        contact_id = await session.scalar(
+            insert(Contact)
+            .values(
+                account_id=account_id,
+                name="Jane",
+                email="jane@example.com",
+                email_lower="jane@example.com",
+                created_us=stories[0].start,
+            )
+            .returning(Contact.id)
+        )
+        ids = []
+        for n, story in enumerate(stories):
+            last = story.start + int(max(s for s, *_ in story.messages) * S)
+            # As post_message keeps them: the first inbound, the first public agent reply.
+            inbound = [s for s, d, _, _ in story.messages if d == "inbound"]
+            replies = sorted(
+                (s, a) for s, d, a, p in story.messages if d == "outbound" and a and not p
+            )
+            cid = await session.scalar(
+                insert(Conversation)
+                .values(
+                    account_id=account_id,
+                    contact_id=contact_id,
+                    visitor_token=f"story-{account_id}-{n}-token",
+                    conversation_token=f"story-{account_id}-{n}-conversation-token",
+                    status=story.status,
+                    created_us=story.start,
+                    updated_us=last,
+                    last_message_us=last,
+                    last_activity_us=last,
+                    first_closed_us=(
+                        story.start + int(story.closed_after * S)
+                        if story.closed_after is not None
+                        else None
+                    ),
+                    rating_score=story.rating,
+                    first_inbound_us=story.start + int(min(inbound) * S) if inbound else None,
+                    first_reply_us=story.start + int(replies[0][0] * S) if replies else None,
+                    first_reply_agent_id=replies[0][1] if replies else None,
+                    rating_us=last if story.rating else None,
+                )
+                .returning(Conversation.id)
+            )
+            ids.append(cid)
+            await session.execute(
+                insert(Message),
+                [
+                    {
+                        "conversation_id": cid,
+                        "direction": direction,
+                        "body": "text",
+                        "author": "someone",
+                        "agent_id": agent_id,
+                        "private": private,
+                        "created_us": story.start + int(seconds * S),
+                    }
+                    for seconds, direction, agent_id, private in story.messages
+                ],
+            )
+    return ids
