@@ -2,7 +2,9 @@
 
 from frontdesk.models.account import Account
 from frontdesk.models.agent import Agent, AgentToken
+from frontdesk.models.audit import AuditEvent
 from frontdesk.models.base import Base
+from frontdesk.models.blocklist import BlocklistEntry
 from frontdesk.models.contact import Contact
 from frontdesk.models.conversation import Conversation
 from frontdesk.models.email import EmailConversation, EmailThread, InboundEmail
@@ -14,14 +16,18 @@ from frontdesk.models.message import (
     StoredMessage,
 )
 from frontdesk.models.outbox import OutboxJob
+from frontdesk.models.totp import AgentTotp, RecoveryCode
 from frontdesk.models.webhook import Webhook
 
 __all__ = [
     "Account",
     "Agent",
     "AgentToken",
+    "AgentTotp",
     "Attachment",
+    "AuditEvent",
     "Base",
+    "BlocklistEntry",
     "Contact",
     "Conversation",
     "EmailConversation",
@@ -31,6 +37,7 @@ __all__ = [
     "Message",
     "NewAttachment",
     "OutboxJob",
+    "RecoveryCode",
     "StoredMessage",
     "Webhook",
 ]

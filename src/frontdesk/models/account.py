@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, String, Text
+from sqlalchemy import JSON, Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.models.base import Base, Micros
@@ -39,6 +39,11 @@ class Account(Base):
     identity_secret: Mapped[str | None] = mapped_column(String(128), default=None)
     # Every new conversation must carry a verified user_id.
     require_identity: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Closed conversations idle longer than this are erased (contract section 9); None: kept.
+    retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Bumped with every blocklist change: an instance's in-memory blocklist of this account
+    # is current while its version matches the row it just read (blocklist/cache.py).
+    blocklist_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_us: Mapped[int] = mapped_column(Micros)
 
     def rate_limit(self, endpoint: str) -> int:

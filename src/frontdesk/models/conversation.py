@@ -37,3 +37,5 @@ class Conversation(Base):
     last_activity_us: Mapped[int] = mapped_column(Micros)
     # The newest reply the visitor has received (event stream or GET messages); null: none.
     visitor_last_seen_us: Mapped[int | None] = mapped_column(Micros, default=None)
+    # The client address of the visitor's latest write, for "Block" (contract section 9).
+    visitor_address: Mapped[str | None] = mapped_column(String(64), default=None)
