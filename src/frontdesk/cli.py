@@ -26,6 +26,7 @@ from frontdesk.db import Database
 from frontdesk.db.serving_lock import DatabaseInUse, ServingLock
 from frontdesk.errors import AppError
 from frontdesk.kit.validation import normalized_email
+from frontdesk.retention.command import run_now as run_retention
 
 
 class CommandError(Exception):
@@ -237,6 +238,16 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retention_run(args: argparse.Namespace) -> int:
+    if args.days is not None and not 0 <= args.days <= 3650:
+        raise CommandError("--days must be a whole number from 0 to 3650")
+    settings = load_settings()
+    upgrade_schema(settings)
+    erased = asyncio.run(run_retention(settings, args.days))
+    print(f"Erased {erased} closed conversations.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="frontdesk", description="Self-hosted live chat.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -263,6 +274,14 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", help="apply migrations")
     upgrade.set_defaults(run=cmd_db_upgrade)
+
+    retention = commands.add_parser("retention", help="erase old closed conversations")
+    retention_commands = retention.add_subparsers(dest="retention_command", required=True)
+    run = retention_commands.add_parser("run", help="run the retention sweep now")
+    run.add_argument(
+        "--days", type=int, help="for every account, whatever its setting (0: every closed one)"
+    )
+    run.set_defaults(run=cmd_retention_run)
     return parser
 
 

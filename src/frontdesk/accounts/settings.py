@@ -28,6 +28,7 @@ def settings_json(account: Account) -> dict[str, Any]:
         # The secret itself is shown once, when it is made (POST .../identity-secret).
         "identity_secret_set": account.identity_secret is not None,
         "require_identity": account.require_identity,
+        "retention_days": account.retention_days,
     }
 
 
@@ -71,6 +72,15 @@ def _rate_limits(value: Any, current: dict[str, Any]) -> dict[str, int]:
     return merged
 
 
+def retention_days(value: Any) -> int | None:
+    """null keeps everything; else whole days from 1 to 3650 (contract section 9)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
+        raise AppError(422, "Invalid retention_days")
+    return value
+
+
 def apply_changes(account: Account, fields: dict[str, Any]) -> None:
     """Validate every field first, then change: a bad field leaves all settings as they were."""
     changes: dict[str, Any] = {}
@@ -97,6 +107,8 @@ def apply_changes(account: Account, fields: dict[str, Any]) -> None:
             if not isinstance(value, bool):
                 raise AppError(422, "require_identity must be true or false")
             changes["require_identity"] = value
+        elif field == "retention_days":
+            changes["retention_days"] = retention_days(value)
         elif field in ("identity_secret", "identity_secret_set"):
             raise AppError(
                 422, "Make an identity secret with POST /api/v1/agent/settings/identity-secret"

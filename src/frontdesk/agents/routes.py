@@ -10,11 +10,13 @@ from frontdesk.agents import service
 from frontdesk.agents.auth import CurrentAdmin, CurrentAgent
 from frontdesk.agents.login import password_login
 from frontdesk.agents.serialize import agent_json, me_json
+from frontdesk.audit.service import record
 from frontdesk.errors import AppError
 from frontdesk.kit.json_response import JSON
 from frontdesk.kit.request_body import read_fields, text_field
 from frontdesk.kit.validation import normalized_email
 from frontdesk.runtime import runtime
+from frontdesk.totp.service import enabled_agent_ids
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
 
@@ -55,7 +57,14 @@ async def update_me(request: Request, agent: CurrentAgent) -> JSON:
 async def list_agents(request: Request, agent: CurrentAgent) -> JSON:
     async with runtime(request).db.read() as session:
         team = await service.list_agents(session, agent.account_id)
-    return JSON({"agents": [agent_json(member) for member in team]})
+        two_factor = await enabled_agent_ids(session, [member.id for member in team])
+    return JSON(
+        {
+            "agents": [
+                {**agent_json(member), "totp_enabled": member.id in two_factor} for member in team
+            ]
+        }
+    )
 
 
 @router.post("/agents", status_code=201, summary="Add an agent (admin)")
@@ -86,6 +95,8 @@ async def add_agent(request: Request, admin: CurrentAdmin) -> JSON:
             password=password,
             role=role,
         )
+        audit = {"role": role}
+        await record(session, admin.account_id, admin, "agent.created", f"agent:{agent.id}", audit)
     return JSON({**agent_json(agent), "api_token": api_token}, status_code=201)
 
 
@@ -93,4 +104,5 @@ async def add_agent(request: Request, admin: CurrentAdmin) -> JSON:
 async def remove_agent(request: Request, agent_id: str, admin: CurrentAdmin) -> Response:
     async with runtime(request).db.write() as session:
         await service.remove_agent(session, admin, agent_id)
+        await record(session, admin.account_id, admin, "agent.deleted", f"agent:{int(agent_id)}")
     return Response(status_code=204)

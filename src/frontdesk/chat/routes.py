@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from frontdesk.blocklist.check import check_email
 from frontdesk.chat import handlers
 from frontdesk.chat.gate import chat_guard
 from frontdesk.chat.handlers import idempotency_key, sent_body, visitor_conversation
@@ -89,8 +90,10 @@ async def create(request: Request) -> JSON:
     if len(name) > MAX_NAME:
         raise AppError(422, "Name is too long (maximum 255 characters)")
     user_id = identity_for_new_conversation(account, fields)
+    rt = runtime(request)
+    await check_email(rt, account, email)
 
-    async with runtime(request).db.write() as session:
+    async with rt.db.write() as session:
         conversation, auto_reply = await create_conversation(
             session,
             account,
@@ -100,6 +103,7 @@ async def create(request: Request) -> JSON:
             visitor_token=token,
             user_id=user_id,
         )
+        conversation.visitor_address = handlers.client_address(rt, chat_request(request))
     return reply(
         request,
         {"conversation_token": conversation.conversation_token, "auto_reply": auto_reply},
