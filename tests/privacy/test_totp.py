@@ -50,6 +50,7 @@ async def test_enrol_confirm_and_sign_in(client, account):
     secret = body["secret"]
     assert len(secret) >= 16 and secret.isupper() and secret.isalnum()
     uri = pyotp.parse_uri(body["otpauth_uri"])
+    assert isinstance(uri, pyotp.TOTP)
     assert uri.secret == secret and uri.digits == 6 and uri.interval == 30
     assert uri.name == account.admin_email
     # Still off until confirmed: sign-in needs no code.

@@ -11,6 +11,7 @@ from frontdesk.kit.json_response import JSON
 from frontdesk.kit.request_body import read_fields
 from frontdesk.runtime import runtime
 from frontdesk.totp import service
+from frontdesk.totp.qr import qr_svg
 
 router = APIRouter(prefix="/api/v1/agent/me/totp", tags=["agent"])
 
@@ -20,6 +21,25 @@ async def begin(request: Request, agent: CurrentAgent) -> JSON:
     async with runtime(request).db.write() as session:
         started = await service.begin(session, agent)
     return JSON(started)
+
+
+@router.get(
+    "/qr.svg",
+    summary="The QR code of the secret being set up, as SVG (no secret in any URL)",
+    response_model=None,
+)
+async def qr_code(request: Request, agent: CurrentAgent) -> Response:
+    async with runtime(request).db.read() as session:
+        uri = await service.pending_uri(session, agent)
+    return Response(
+        qr_svg(uri),
+        media_type="image/svg+xml",
+        headers={
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        },
+    )
 
 
 @router.post("/confirm", summary="Switch two-factor sign-in on with a code; recovery codes")

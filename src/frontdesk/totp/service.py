@@ -48,6 +48,14 @@ async def begin(session: AsyncSession, agent: Agent) -> dict[str, str]:
     return {"secret": secret, "otpauth_uri": codes.provisioning_uri(secret, agent.email)}
 
 
+async def pending_uri(session: AsyncSession, agent: Agent) -> str:
+    """The otpauth URI of the secret being set up, for its QR code; 404 when there is none."""
+    row = await session.get(AgentTotp, agent.id)
+    if row is None or row.enabled:
+        raise AppError(404, "No two-factor sign-in is being set up")
+    return codes.provisioning_uri(row.secret, agent.email)
+
+
 async def _spend_step(session: AsyncSession, agent_id: int, step: int) -> bool:
     result = await session.execute(
         update(AgentTotp)

@@ -16,6 +16,9 @@ const isAdmin = me.role === "admin";
 const baseTitle = document.title;
 const inboxView = document.getElementById("inbox-view");
 const settingsView = document.getElementById("settings-view");
+// Contacts, audit log and two-factor sign-in (inbox_privacy.js), loaded when first opened.
+const privacyView = document.getElementById("privacy-view");
+let privacy = null;
 const searchInput = document.getElementById("search");
 const liveStatus = document.getElementById("live-status");
 
@@ -99,8 +102,21 @@ async function loadAgents() {
   }
 }
 
+async function showPrivacy(page) {
+  inboxView.hidden = true;
+  if (settingsView) settingsView.hidden = true;
+  privacyView.hidden = false;
+  setCurrentNav(`nav-${page}`);
+  if (!privacy) {
+    const { PrivacyView } = await import("./inbox_privacy.js");
+    privacy = new PrivacyView(privacyView, { me });
+  }
+  await privacy.show(page);
+}
+
 async function showSettings() {
   setPane("settings");
+  if (privacyView) privacyView.hidden = true;
   inboxView.hidden = true;
   settingsView.hidden = false;
   setCurrentNav("nav-settings");
@@ -125,6 +141,7 @@ async function showSettings() {
 
 function showInbox() {
   if (settingsView) settingsView.hidden = true;
+  if (privacyView) privacyView.hidden = true;
   inboxView.hidden = false;
   setCurrentNav("nav-inbox");
 }
@@ -149,6 +166,11 @@ function route() {
   const hash = window.location.hash;
   if (hash === "#/settings" && isAdmin && settingsView) {
     showSettings();
+    return;
+  }
+  const page = /^#\/(contacts|audit|security)$/.exec(hash);
+  if (page && privacyView && (page[1] !== "audit" || isAdmin)) {
+    showPrivacy(page[1]);
     return;
   }
   showInbox();
