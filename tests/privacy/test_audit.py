@@ -112,5 +112,5 @@ async def test_removed_agents_keep_their_name(client, account, app):
     await client.patch("/api/v1/agent/settings", json={"title": "T"}, headers=headers)
     await client.delete(f"/api/v1/agent/agents/{member.id}", headers=account.admin)
     log = (await events(client, account))["events"]
-    by_member = [e for e in log if e["action"] == "settings.updated"][0]
+    by_member = next(e for e in log if e["action"] == "settings.updated")
     assert by_member["agent"]["name"] == "Sam"

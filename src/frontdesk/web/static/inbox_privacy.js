@@ -277,7 +277,8 @@ export class PrivacyView {
 
   showRecovery(card, codes) {
     const done = h("button", { type: "button", class: "secondary" }, "I have saved them");
-    done.addEventListener("click", () => this.twoFactorOn(card));
+    // The whole page again: the team list shows the change too.
+    done.addEventListener("click", () => this.show("security"));
     clear(
       card,
       h("h2", {}, "Two-factor sign-in is on"),
