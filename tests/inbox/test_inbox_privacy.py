@@ -96,6 +96,7 @@ def test_sign_in_with_a_one_time_code(browser: Browser, frontdesk: LiveFrontdesk
 
 def test_enrol_on_the_security_page(browser: Browser, frontdesk: LiveFrontdesk) -> None:
     email, password, _ = new_agent(frontdesk, "Enid")
+    secret = ""  # set up on the desktop, then needed to sign in on the phone
     for viewport, suffix in ((VIEWPORT, "desktop"), (PHONE, "phone")):
         context = browser.new_context(viewport=viewport)
         page = context.new_page()
