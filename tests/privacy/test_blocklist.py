@@ -228,3 +228,60 @@ async def test_ten_thousand_entries(client, account, app):
     assert (await client.get(chat(token), headers=account.widget)).status_code == 200
     await add(client, account, "email", "jane@example.com")
     assert (await client.get(chat(token), headers=account.widget)).json() == BLOCKED
+
+
+async def test_block_without_a_known_address(client, account, app):
+    from sqlalchemy import update
+
+    from frontdesk.models import Conversation
+
+    token = await start_conversation(client, account, email="mailonly@example.com")
+    async with app.state.runtime.db.write() as session:
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.visitor_token == token)
+            .values(visitor_address=None)
+        )
+    listed = await client.get("/api/v1/agent/conversations", headers=account.admin)
+    conversation_id = listed.json()["conversations"][0]["id"]
+    blocked = await client.post(
+        f"/api/v1/agent/conversations/{conversation_id}/block", headers=account.admin
+    )
+    assert blocked.status_code == 201
+    assert [(e["kind"], e["value"]) for e in blocked.json()["entries"]] == [
+        ("email", "mailonly@example.com")
+    ]
+
+
+async def test_a_block_reaches_another_instance_at_once(tmp_path, database_url, redis_settings):
+    """Two instances on one PostgreSQL and Redis: the second blocks on its next request."""
+    import httpx
+
+    from frontdesk.app import create_app
+    from tests.conftest import make_settings
+    from tests.support.accounts import make_account
+
+    if database_url.startswith("sqlite"):
+        pytest.skip("one process per SQLite database (its serving lock)")
+    apps = [
+        create_app(make_settings(tmp_path / str(n), database_url, **redis_settings)) for n in (1, 2)
+    ]
+    async with apps[0].router.lifespan_context(apps[0]), apps[1].router.lifespan_context(apps[1]):
+        clients = [
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=a, client=(CLIENT_ADDRESS, 40000)),
+                base_url="http://testserver",
+            )
+            for a in apps
+        ]
+        try:
+            acct = await make_account(apps[0])
+            token = await start_conversation(clients[0], acct)
+            assert (await clients[1].get(chat(token), headers=acct.widget)).status_code == 200
+            entry = (await add(clients[0], acct, "address", "203.0.113.7")).json()
+            assert (await clients[1].get(chat(token), headers=acct.widget)).json() == BLOCKED
+            await clients[0].delete(f"{BLOCKLIST}/{entry['id']}", headers=acct.admin)
+            assert (await clients[1].get(chat(token), headers=acct.widget)).status_code == 200
+        finally:
+            for c in clients:
+                await c.aclose()

@@ -117,8 +117,11 @@ async def block_conversation(
     assert contact is not None  # conversations are deleted with their contact
     note = f"Blocked from conversation {conversation.id}"
     entries = [await _add(session, agent, "email", contact.email_lower, note)]
-    if conversation.visitor_address:
-        kind, value = stored_value("address", conversation.visitor_address)
+    try:
+        kind, value = stored_value("address", conversation.visitor_address or "")
+    except AppError:
+        pass  # no address known (a conversation by email, a client without a TCP peer)
+    else:
         entries.append(await _add(session, agent, kind, value, note))
     await update_conversation(session, agent, conversation_id, status="closed")
     return [entry_json(entry) for entry in entries]
