@@ -9,13 +9,13 @@ import time
 import httpx
 import pyotp
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.inbox.conftest import ARTIFACTS, VIEWPORT, Visitor, watch_errors
 from tests.support.browser import LiveFrontdesk
 
 pytestmark = pytest.mark.browser
-PHONE = {"width": 375, "height": 667}
+PHONE: ViewportSize = {"width": 375, "height": 667}
 
 
 def fresh_step() -> None:

@@ -8,6 +8,7 @@ here is current: a block works on the next request, whichever instance serves it
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 
@@ -26,6 +27,7 @@ class BlocklistCache:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._lists: dict[int, Blocklist] = {}
+        self._loading: dict[int, asyncio.Future[Blocklist]] = {}
         self._contact_emails: OrderedDict[int, tuple[float, str]] = OrderedDict()
 
     async def of(self, account: Account) -> Blocklist:
@@ -33,21 +35,37 @@ class BlocklistCache:
         if version == 0:
             return EMPTY  # never had an entry: nothing to load
         cached = self._lists.get(account.id)
-        if cached is not None and cached.version == version:
+        if cached is not None and cached.version >= version:
             return cached
+        # One load per account at a time: when a change lands under load, every request in
+        # flight waits for the same load instead of each making its own.
+        loading = self._loading.get(account.id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load(account.id))
+            self._loading[account.id] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(account.id, None))
+        blocklist = await asyncio.shield(loading)
+        if blocklist.version < version:  # the load began before this change committed
+            return await self.of(account)
+        return blocklist
+
+    async def _load(self, account_id: int) -> Blocklist:
         async with self.db.read() as session:
             # The version and the entries from one transaction: a copy is never newer
             # or older than the version it is labelled with.
             current = await session.scalar(
-                select(Account.blocklist_version).where(Account.id == account.id)
+                select(Account.blocklist_version).where(Account.id == account_id)
             )
             rows = await session.execute(
                 select(BlocklistEntry.kind, BlocklistEntry.value).where(
-                    BlocklistEntry.account_id == account.id
+                    BlocklistEntry.account_id == account_id
                 )
             )
-            blocklist = Blocklist(int(current or 0), [(kind, value) for kind, value in rows])
-        self._lists[account.id] = blocklist
+            entries = [(kind, value) for kind, value in rows]
+        blocklist = Blocklist(int(current or 0), entries)
+        known = self._lists.get(account_id)
+        if known is None or known.version <= blocklist.version:
+            self._lists[account_id] = blocklist
         return blocklist
 
     async def contact_email(self, contact_id: int) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
+import socket
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -27,33 +28,52 @@ def _parsed(address: str) -> tuple[int, int, str] | None:
     return ip.version, int(ip), str(ip)
 
 
+def _range(value: str) -> tuple[int, int, int]:
+    """(IP version, first, last) of a stored network ("a.b.c.d/n" or "x::/n", canonical).
+
+    Parsed with the socket module's C functions: ipaddress objects made building a list of
+    10,000 entries take a quarter of a second, on the event loop.
+    """
+    address, _, prefix = value.partition("/")
+    if ":" in address:
+        bits, packed = 128, socket.inet_pton(socket.AF_INET6, address)
+    else:
+        bits, packed = 32, socket.inet_aton(address)
+    size = bits - int(prefix or bits)
+    first = int.from_bytes(packed, "big") >> size << size
+    return (6 if bits == 128 else 4), first, first | ((1 << size) - 1)
+
+
 class Blocklist:
     def __init__(self, version: int, entries: Iterable[tuple[str, str]] = ()) -> None:
         self.version = version
         self.addresses: set[str] = set()
         self.emails: set[str] = set()
         self.domains: set[str] = set()
-        networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        spans: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
         for kind, value in entries:
             if kind == "address":
-                network = ipaddress.ip_network(value, strict=False)
-                if network.num_addresses == 1:
-                    self.addresses.add(str(network.network_address))
+                address, _, prefix = value.partition("/")
+                if prefix in ("", "32" if ":" not in address else "128"):
+                    self.addresses.add(address)
                 else:
-                    networks.append(network)
+                    ip_version, first, last = _range(value)
+                    spans[ip_version].append((first, last))
             elif value.startswith("@"):
                 self.domains.add(value[1:])
             else:
                 self.emails.add(value)
         # Per version: starts and ends (inclusive) of disjoint ranges, in order.
         self._ranges: dict[int, tuple[list[int], list[int]]] = {}
-        for ip_version in (4, 6):
-            same = [n for n in networks if n.version == ip_version]
-            collapsed = ipaddress.collapse_addresses(same)  # type: ignore[type-var]
-            starts, ends = [], []
-            for network in collapsed:
-                starts.append(int(network.network_address))
-                ends.append(int(network.broadcast_address))
+        for ip_version, found in spans.items():
+            starts: list[int] = []
+            ends: list[int] = []
+            for first, last in sorted(found):
+                if ends and first <= ends[-1] + 1:
+                    ends[-1] = max(ends[-1], last)  # overlapping or adjacent: one range
+                else:
+                    starts.append(first)
+                    ends.append(last)
             if starts:
                 self._ranges[ip_version] = (starts, ends)
         self.empty = not (self.addresses or self.emails or self.domains or self._ranges)
