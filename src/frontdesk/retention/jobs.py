@@ -66,11 +66,16 @@ class RetentionJobs:
         self._task: asyncio.Task[None] | None = None
 
     async def __call__(self, job: ClaimedJob) -> Outcome:
-        days = await retention_of(self.db, job.account_id)
-        if days is not None:
-            erased = await sweep_account(self.db, self.store, job.account_id, days)
-            self.metrics.retention_erased.inc(erased)
-            log.info("retention: erased %d conversations of account %d", erased, job.account_id)
+        try:
+            days = await retention_of(self.db, job.account_id)
+            if days is not None:
+                erased = await sweep_account(self.db, self.store, job.account_id, days)
+                self.metrics.retention_erased.inc(erased)
+                log.info("retention: erased %d conversations of account %d", erased, job.account_id)
+        except Exception as exc:
+            # The worker retries it on its schedule; what was erased so far stays erased.
+            log.warning("retention: sweep of account %d failed", job.account_id, exc_info=True)
+            return Outcome(False, error=f"Retention sweep failed: {type(exc).__name__}")
         async with self.db.write() as session:
             await session.execute(
                 delete(OutboxJob).where(
