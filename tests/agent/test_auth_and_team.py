@@ -127,7 +127,8 @@ async def test_agents_list_and_create(client, account):
     listing = await client.get(f"{API}/agents", headers=account.admin)
     agents = listing.json()["agents"]
     assert {a["email"] for a in agents} == {account.admin_email, "sam@example.com"}
-    assert all(set(a) == {"id", "name", "email", "role"} for a in agents)
+    # (extension, contract section 9) whether two-factor sign-in is on
+    assert all(set(a) == {"id", "name", "email", "role", "totp_enabled"} for a in agents)
     login = await client.post(
         f"{API}/login", json={"email": "sam@example.com", "password": "x" * 10}
     )
