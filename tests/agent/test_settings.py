@@ -28,6 +28,8 @@ async def test_defaults(client, account):
         },
         "identity_secret_set": False,
         "require_identity": False,
+        # Contract section 9: null keeps everything.
+        "retention_days": None,
     }
 
 
