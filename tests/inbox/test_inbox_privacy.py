@@ -154,7 +154,7 @@ def test_contacts_block_and_audit(page: Page, frontdesk: LiveFrontdesk) -> None:
     )
     assert blocked.status_code == 403 and blocked.json() == {"error": "You have been blocked"}
 
-    page.get_by_role("link", name="Contacts").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Contacts").click()
     expect(page.get_by_role("heading", name="Contacts")).to_be_visible()
     page.get_by_label("Search contacts").fill("gina")
     page.get_by_role("button", name="Search").click()
@@ -180,7 +180,7 @@ def test_contacts_block_and_audit(page: Page, frontdesk: LiveFrontdesk) -> None:
     )
     assert len(kept.json()["contacts"]) == 1
 
-    page.get_by_role("link", name="Audit log").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
     log = page.get_by_role("list", name="Audit log")
     expect(log.get_by_role("listitem").first).to_contain_text("Deleted a contact")
     expect(log).to_contain_text("Exported a contact")

@@ -36,11 +36,23 @@ export class PrivacyView {
     if (page === "contacts") await this.contacts();
     else if (page === "audit") await this.audit();
     else await this.security();
+    this.root.querySelector("h1").after(this.pages(page));
     const heading = this.root.querySelector("h1");
     if (heading) {
       heading.tabIndex = -1;
       heading.focus();
     }
+  }
+
+  // The three pages' own links (a phone's top row has room only for Contacts).
+  pages(current) {
+    const links = [["contacts", "Contacts"], ["security", "Security"]];
+    if (this.isAdmin) links.splice(1, 0, ["audit", "Audit log"]);
+    return h(
+      "nav",
+      { class: "privacy-nav", "aria-label": "Privacy and security" },
+      links.map(([page, label]) => h("a", { href: `#/${page}`, "aria-current": page === current ? "page" : null }, label)),
+    );
   }
 
   // Contacts: search, then export or delete one person.
