@@ -119,6 +119,34 @@ class Frontdesk:
                 found[name] = float(value)
         return found
 
+    def fill_blocklist(self, entries: int) -> None:
+        """`entries` blocklist entries, none matching the load: a quarter each of single
+        addresses, networks, emails and @domains (written straight into the database, but
+        the last through the API, which tells the server its copy is out of date)."""
+        rows = []
+        for i in range(entries - 1):
+            kind, value = [
+                ("address", f"172.16.{i // 256 % 256}.{i % 256}/32"),
+                ("address", f"172.{20 + i // 65536 % 8}.{i // 256 % 256}.0/24"),
+                ("email", f"u{i}@spam.example"),
+                ("email", f"@spam{i}.example"),
+            ][i % 4]
+            rows.append((kind, value))
+        with sqlite3.connect(self.database) as db:
+            account_id = db.execute("SELECT id FROM accounts").fetchone()[0]
+            db.executemany(
+                "INSERT INTO blocklist_entries (account_id, kind, value, note, created_us) "
+                "VALUES (?, ?, ?, '', 0)",
+                [(account_id, kind, value) for kind, value in rows],
+            )
+        added = self.http.post(
+            "/api/v1/agent/blocklist",
+            json={"kind": "address", "value": "2001:db8::/32"},
+            headers=self.admin,
+        )
+        if added.status_code != 201:
+            raise RuntimeError(f"adding a blocklist entry answered {added.status_code}")
+
     def conversation(self, token: str, messages: int) -> str:
         """A conversation holding `messages` messages; returns its newest timestamp."""
         body = {
@@ -216,6 +244,12 @@ def main() -> int:
         "create, download); all by default",
     )
     parser.add_argument(
+        "--blocklist",
+        type=int,
+        default=0,
+        help="give the account this many blocklist entries (none matching the load)",
+    )
+    parser.add_argument(
         "--webhook",
         action="store_true",
         help="give the account a webhook for every event, to a raw app on loopback",
@@ -232,6 +266,7 @@ def main() -> int:
         "duration_s": args.duration,
         "commit": commit(),
         "webhook": args.webhook,
+        "blocklist_entries": args.blocklist,
         "scenarios": {},
     }
     with tempfile.TemporaryDirectory() as tmp:
@@ -282,6 +317,8 @@ def main() -> int:
             poll_newest = fd.conversation("bench-poll-visitor-0001", 10)
             fd.conversation("bench-read-visitor-0001", 20)
             fd.conversation("bench-post-visitor-0001", 2)
+            if args.blocklist:
+                fd.fill_blocklist(args.blocklist)
             scenarios = [
                 Scenario("config", "GET", "/api/v1/chat/config", fd.widget),
                 Scenario(

@@ -21,6 +21,8 @@ from frontdesk import __version__
 from frontdesk.accounts import settings_routes
 from frontdesk.agents import routes as agent_routes
 from frontdesk.agents import token_routes as agent_token_routes
+from frontdesk.audit import routes as audit_routes
+from frontdesk.blocklist import routes as blocklist_routes
 from frontdesk.canned import routes as canned_routes
 from frontdesk.chat import engagement_routes
 from frontdesk.chat import routes as chat_routes
@@ -29,6 +31,7 @@ from frontdesk.chat.fast_lane import ChatFastLane
 from frontdesk.chat.request import rate_verdict
 from frontdesk.chat.schemas import REQUEST_SCHEMAS
 from frontdesk.config import Settings
+from frontdesk.contacts import routes as contact_routes
 from frontdesk.conversations import agent_routes as conversation_routes
 from frontdesk.conversations import event_routes as conversation_event_routes
 from frontdesk.conversations import file_routes as conversation_file_routes
@@ -41,6 +44,7 @@ from frontdesk.ops import routes as ops_routes
 from frontdesk.ops.metrics import MetricsMiddleware
 from frontdesk.reports import routes as report_routes
 from frontdesk.runtime import Runtime
+from frontdesk.totp import routes as totp_routes
 from frontdesk.web import api_docs, inbox_pages, widget_pages
 from frontdesk.webhooks import routes as webhook_routes
 
@@ -157,6 +161,10 @@ def create_app(settings: Settings | None = None, freeze_heap: bool = False) -> F
         chat_routes.router,
         agent_routes.router,
         agent_token_routes.router,
+        totp_routes.router,
+        blocklist_routes.router,
+        contact_routes.router,
+        audit_routes.router,
         conversation_routes.router,
         settings_routes.router,
         conversation_file_routes.router,

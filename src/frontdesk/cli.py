@@ -30,6 +30,7 @@ from frontdesk.db.serving_lock import DatabaseInUse, ServingLock
 from frontdesk.errors import AppError
 from frontdesk.kit.validation import normalized_email
 from frontdesk.moving import MoveError
+from frontdesk.retention.command import run_now as run_retention
 from frontdesk.web.exposure import demo_on
 
 
@@ -300,6 +301,16 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retention_run(args: argparse.Namespace) -> int:
+    if args.days is not None and not 0 <= args.days <= 3650:
+        raise CommandError("--days must be a whole number from 0 to 3650")
+    settings = load_settings()
+    upgrade_schema(settings)
+    erased = asyncio.run(run_retention(settings, args.days))
+    print(f"Erased {erased} closed conversations.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="frontdesk", description="Self-hosted live chat.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -343,6 +354,14 @@ def build_parser() -> argparse.ArgumentParser:
     restore = commands.add_parser("restore", help="unpack a backup into an empty data dir")
     restore.add_argument("file", metavar="FILE.tar.gz")
     restore.set_defaults(run=cmd_restore)
+
+    retention = commands.add_parser("retention", help="erase old closed conversations")
+    retention_commands = retention.add_subparsers(dest="retention_command", required=True)
+    run = retention_commands.add_parser("run", help="run the retention sweep now")
+    run.add_argument(
+        "--days", type=int, help="for every account, whatever its setting (0: every closed one)"
+    )
+    run.set_defaults(run=cmd_retention_run)
     return parser
 
 

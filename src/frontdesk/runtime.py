@@ -17,6 +17,7 @@ from frontdesk.accounts.cache import AccountCache
 from frontdesk.agents.tokens import sweep_expired as sweep_expired_tokens
 from frontdesk.availability.presence import Presence, RedisPresence
 from frontdesk.availability.state import Availability
+from frontdesk.blocklist.cache import BlocklistCache
 from frontdesk.config import Settings
 from frontdesk.conversations.cache import ConversationCache
 from frontdesk.conversations.service import forget_idempotency_keys
@@ -41,6 +42,8 @@ from frontdesk.outbox import jobs as outbox_jobs
 from frontdesk.outbox.jobs import ClaimedJob, Outcome
 from frontdesk.outbox.worker import OutboxWorker
 from frontdesk.ratelimits import RateLimiter
+from frontdesk.retention.jobs import KIND as RETENTION_KIND
+from frontdesk.retention.jobs import RetentionJobs
 from frontdesk.webhooks.fan_out import KIND as WEBHOOK_KIND
 from frontdesk.webhooks.fan_out import queue_deliveries
 from frontdesk.webhooks.sender import WebhookSender
@@ -83,6 +86,8 @@ class Runtime:
         )
         self.availability = Availability(self.presence)
         self.bus.listeners.append(self.presence.on_event)
+        # Current on every instance without the bus: see blocklist/cache.py.
+        self.blocklist = BlocklistCache(self.db)
         self.metrics = Metrics()
         self.files: FileStore = make_file_store(
             settings.file_store,
@@ -99,6 +104,9 @@ class Runtime:
         self.webhooks = WebhookSender(self.db, settings.webhook_allow_private)
         self.outbox.handlers[WEBHOOK_KIND] = self.webhooks
         self.outbox.observers.append(self._count_attempt)
+        # Retention sweeps (contract section 9): hourly per account, on the outbox's lease.
+        self.retention = RetentionJobs(self.db, self.files, self.metrics, self.outbox.wake)
+        self.outbox.handlers[RETENTION_KIND] = self.retention
         # Email (contract section 8): None without FRONTDESK_SMTP_URL, and then nothing
         # email-related is queued at all.
         self.mail = mail_config(settings)
@@ -133,6 +141,7 @@ class Runtime:
         if self.smtp_receiver is not None:
             await self.smtp_receiver.start()
         self._housekeeping = asyncio.create_task(self._keep_house(), name="frontdesk-housekeeping")
+        self.retention.start()
 
     async def _before_commit(
         self, transaction: AsyncSession | SqliteTransaction, events: list[Any]
@@ -205,6 +214,7 @@ class Runtime:
             signal.signal(signum, on_stop)
 
     async def stop(self) -> None:
+        await self.retention.stop()
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             await asyncio.gather(self._housekeeping, return_exceptions=True)

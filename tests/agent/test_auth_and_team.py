@@ -127,8 +127,9 @@ async def test_agents_list_and_create(client, account):
     listing = await client.get(f"{API}/agents", headers=account.admin)
     agents = listing.json()["agents"]
     assert {a["email"] for a in agents} == {account.admin_email, "sam@example.com"}
-    # Contract section 7 adds availability and live presence.
-    fields = {"id", "name", "email", "role", "availability", "online"}
+    # Contract section 7 adds availability and live presence; section 9 (extension)
+    # whether two-factor sign-in is on.
+    fields = {"id", "name", "email", "role", "availability", "online", "totp_enabled"}
     assert all(set(a) == fields for a in agents)
     login = await client.post(
         f"{API}/login", json={"email": "sam@example.com", "password": "x" * 10}

@@ -35,6 +35,8 @@ async def test_defaults(client, account):
         "holidays": [],
         "away_message": "We're away right now. Leave a message and we'll get back to you by email.",
         "auto_assign": "none",
+        # Contract section 9: null keeps everything.
+        "retention_days": None,
     }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.accounts.settings import apply_changes
 from frontdesk.agents.service import create_agent
+from frontdesk.audit.service import record
 from frontdesk.db import queue_event
 from frontdesk.events.bus import Event
 from frontdesk.kit.clock import now_us
@@ -83,6 +84,7 @@ async def change_settings(session: AsyncSession, admin: Agent, fields: dict[str,
     apply_changes(account, fields)
     await session.flush()
     queue_event(session, _changed(account))
+    await record(session, account.id, admin, "settings.updated", None, {"fields": sorted(fields)})
     return account
 
 
@@ -92,6 +94,7 @@ async def rotate_identity_secret(session: AsyncSession, admin: Agent) -> str:
     account.identity_secret = new_token(32)
     await session.flush()
     queue_event(session, _changed(account))
+    await record(session, account.id, admin, "identity_secret.rotated")
     return account.identity_secret
 
 
@@ -101,4 +104,5 @@ async def rotate_site_key(session: AsyncSession, admin: Agent) -> str:
     account.site_key = new_site_key()
     await session.flush()
     queue_event(session, _changed(account))
+    await record(session, account.id, admin, "site_key.rotated")
     return account.site_key

@@ -35,6 +35,7 @@ def settings_json(account: Account) -> dict[str, Any]:
         "holidays": list(account.holidays or []),
         "away_message": account.away_message,
         "auto_assign": account.auto_assign,
+        "retention_days": account.retention_days,
     }
 
 
@@ -102,6 +103,15 @@ def _availability(field: str, value: Any) -> Any:
     return value
 
 
+def retention_days(value: Any) -> int | None:
+    """null keeps everything; else whole days from 1 to 3650 (contract section 9)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
+        raise AppError(422, "Invalid retention_days")
+    return value
+
+
 def apply_changes(account: Account, fields: dict[str, Any]) -> None:
     """Validate every field first, then change: a bad field leaves all settings as they were."""
     changes: dict[str, Any] = {}
@@ -130,6 +140,8 @@ def apply_changes(account: Account, fields: dict[str, Any]) -> None:
             changes["require_identity"] = value
         elif field in AVAILABILITY_FIELDS:
             changes[field] = _availability(field, value)
+        elif field == "retention_days":
+            changes["retention_days"] = retention_days(value)
         elif field in ("identity_secret", "identity_secret_set"):
             raise AppError(
                 422, "Make an identity secret with POST /api/v1/agent/settings/identity-secret"

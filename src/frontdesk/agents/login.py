@@ -12,6 +12,10 @@ from frontdesk.kit.client_address import joined_forwarded_for
 from frontdesk.kit.request_body import read_fields
 from frontdesk.models import Agent
 from frontdesk.runtime import runtime
+from frontdesk.totp.pending import pending_agent_id, pending_valid
+from frontdesk.totp.service import second_factor
+
+SIGN_IN_EXPIRED = "That sign-in took too long; sign in again"
 
 # Sign-in attempts per minute: per address and email, and per address over all emails.
 LOGIN_PER_EMAIL = 10
@@ -45,4 +49,38 @@ async def password_login(request: Request) -> tuple[Agent, dict[str, Any]]:
         agent = await agent_by_password(session, email, password)
     if agent is None:
         raise AppError(401, "Invalid email or password")
+    await check_second_factor(request, agent, fields.get("otp"))
     return agent, fields
+
+
+class SecondFactorFailed(AppError):
+    """The password was right; the one-time code is missing or wrong (the inbox asks again)."""
+
+    def __init__(self, status: int, message: str, agent: Agent) -> None:
+        super().__init__(status, message)
+        self.agent = agent
+
+
+async def check_second_factor(request: Request, agent: Agent, otp: Any) -> None:
+    """Two-factor sign-in (contract section 9): a code is spent only if this commits."""
+    try:
+        async with runtime(request).db.write() as session:
+            await second_factor(session, agent, otp)
+    except AppError as exc:
+        raise SecondFactorFailed(exc.status, exc.message, agent) from None
+
+
+async def pending_login(request: Request, fields: dict[str, Any]) -> Agent:
+    """The inbox's second step: the signed note of a right password, and a one-time code."""
+    rt = runtime(request)
+    token = fields.get("pending")
+    agent_id = pending_agent_id(token)
+    agent = None
+    if agent_id is not None and 1 <= agent_id <= 2**31 - 1:
+        async with rt.db.read() as session:
+            agent = await session.get(Agent, agent_id)
+    if agent is None or not pending_valid(rt.secret_key, str(token), agent.id, agent.password_hash):
+        raise AppError(401, SIGN_IN_EXPIRED)
+    await throttle_login(request, agent.email)
+    await check_second_factor(request, agent, fields.get("otp"))
+    return agent

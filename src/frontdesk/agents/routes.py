@@ -10,12 +10,14 @@ from frontdesk.agents import service
 from frontdesk.agents.auth import CurrentAdmin, CurrentAgent
 from frontdesk.agents.login import password_login
 from frontdesk.agents.serialize import agent_json, me_json, presence_json
+from frontdesk.audit.service import record
 from frontdesk.availability.presence import AVAILABILITIES
 from frontdesk.errors import AppError
 from frontdesk.kit.json_response import JSON
 from frontdesk.kit.request_body import read_fields, text_field
 from frontdesk.kit.validation import normalized_email
 from frontdesk.runtime import runtime
+from frontdesk.totp.service import enabled_agent_ids
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
 
@@ -66,8 +68,20 @@ async def list_agents(request: Request, agent: CurrentAgent) -> JSON:
     rt = runtime(request)
     async with rt.db.read() as session:
         team = await service.list_agents(session, agent.account_id)
+        two_factor = await enabled_agent_ids(session, [member.id for member in team])
     online = await rt.presence.online(agent.account_id)
-    return JSON({"agents": [{**agent_json(m), **presence_json(m, online)} for m in team]})
+    return JSON(
+        {
+            "agents": [
+                {
+                    **agent_json(member),
+                    **presence_json(member, online),
+                    "totp_enabled": member.id in two_factor,
+                }
+                for member in team
+            ]
+        }
+    )
 
 
 @router.post("/agents", status_code=201, summary="Add an agent (admin)")
@@ -98,6 +112,8 @@ async def add_agent(request: Request, admin: CurrentAdmin) -> JSON:
             password=password,
             role=role,
         )
+        audit = {"role": role}
+        await record(session, admin.account_id, admin, "agent.created", f"agent:{agent.id}", audit)
     return JSON({**agent_json(agent), "api_token": api_token}, status_code=201)
 
 
@@ -105,4 +121,5 @@ async def add_agent(request: Request, admin: CurrentAdmin) -> JSON:
 async def remove_agent(request: Request, agent_id: str, admin: CurrentAdmin) -> Response:
     async with runtime(request).db.write() as session:
         await service.remove_agent(session, admin, agent_id)
+        await record(session, admin.account_id, admin, "agent.deleted", f"agent:{int(agent_id)}")
     return Response(status_code=204)

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from starlette.requests import Request
 
+from frontdesk.blocklist.check import check_client
 from frontdesk.chat.request import ChatRequest, chat_request
 from frontdesk.conversations.limits import CONVERSATION_NOT_FOUND
 from frontdesk.errors import AppError
@@ -73,6 +74,8 @@ async def gate(
     if not verdict.allowed:
         rt.metrics.rate_limited.labels(endpoint).inc()
         raise AppError(429, RATE_LIMITED)
+    if endpoint != "config":  # contract section 9: every widget route but config
+        await check_client(rt, account, address, visitor_token)
     return account
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from frontdesk.blocklist.check import note_visitor_address
 from frontdesk.chat.gate import gate
 from frontdesk.chat.request import ChatRequest
 from frontdesk.conversations.limits import CONVERSATION_NOT_FOUND, MAX_MESSAGE, MESSAGE_TOO_LONG
@@ -34,6 +35,10 @@ async def visitor_conversation(rt: Runtime, account: Account, visitor_token: str
     if conversation is None:
         raise AppError(404, CONVERSATION_NOT_FOUND)
     return conversation
+
+
+def client_address(rt: Runtime, request: ChatRequest) -> str:
+    return rt.client_address(request.peer, request.forwarded_for())
 
 
 def sent_body(message: StoredMessage) -> dict[str, Any]:
@@ -90,6 +95,9 @@ async def send(rt: Runtime, request: ChatRequest, visitor_token: str) -> tuple[i
     conversation = await visitor_conversation(rt, account, visitor_token)
     away = rt.availability.away_reply(account)
     posted = await post_visitor_message(rt.db, conversation.id, message, key, away)
+    address = client_address(rt, request)
+    await note_visitor_address(rt, conversation.id, conversation.visitor_address, address)
+    conversation.visitor_address = address  # a cached copy: no write until it changes
     return 201, sent_body(posted.message)
 
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from frontdesk.blocklist.check import check_email
 from frontdesk.chat import handlers
 from frontdesk.chat.gate import chat_guard, network_of
 from frontdesk.chat.handlers import idempotency_key, sent_body, visitor_conversation
@@ -92,8 +93,9 @@ async def create(request: Request) -> JSON:
     if len(name) > MAX_NAME:
         raise AppError(422, "Name is too long (maximum 255 characters)")
     user_id = identity_for_new_conversation(account, fields)
-
     rt = runtime(request)
+    await check_email(rt, account, email)
+
     async with rt.db.write() as session:
         conversation, auto_reply = await create_conversation(
             session,
@@ -105,6 +107,7 @@ async def create(request: Request) -> JSON:
             user_id=user_id,
             availability=rt.availability,
         )
+        conversation.visitor_address = handlers.client_address(rt, chat_request(request))
     return reply(
         request,
         {"conversation_token": conversation.conversation_token, "auto_reply": auto_reply},

@@ -21,6 +21,8 @@ from frontdesk.kit.generation_cache import GenerationCache
 from frontdesk.kit.validation import VISITOR_TOKEN
 from frontdesk.models import Conversation
 
+# Published when conversations are erased (contacts/erasure.py): their tokens answer 404.
+ERASED = "conversations.erased"
 # Newest public messages kept per conversation; older reads go to the database.
 TAIL = 200
 
@@ -120,7 +122,8 @@ class ConversationCache:
         return tail
 
     def on_event(self, event: Event) -> None:
-        if event.type == RESYNC:
+        if event.type in (RESYNC, ERASED):
+            # Erasures are rare: dropping everything is simpler than finding their tokens.
             self._cache.invalidate()
         elif event.type == "message.created" and event.visitor_token is not None:
             # Any commit fences off loads in flight, cached or not.

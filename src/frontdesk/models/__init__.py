@@ -2,7 +2,9 @@
 
 from frontdesk.models.account import Account
 from frontdesk.models.agent import Agent, AgentToken
+from frontdesk.models.audit import AuditEvent
 from frontdesk.models.base import Base
+from frontdesk.models.blocklist import BlocklistEntry
 from frontdesk.models.canned import CannedResponse
 from frontdesk.models.contact import Contact
 from frontdesk.models.conversation import Conversation
@@ -16,14 +18,18 @@ from frontdesk.models.message import (
     StoredMessage,
 )
 from frontdesk.models.outbox import OutboxJob
+from frontdesk.models.totp import AgentTotp, RecoveryCode
 from frontdesk.models.webhook import Webhook
 
 __all__ = [
     "Account",
     "Agent",
     "AgentToken",
+    "AgentTotp",
     "Attachment",
+    "AuditEvent",
     "Base",
+    "BlocklistEntry",
     "CannedResponse",
     "Contact",
     "Conversation",
@@ -35,6 +41,7 @@ __all__ = [
     "Message",
     "NewAttachment",
     "OutboxJob",
+    "RecoveryCode",
     "StoredMessage",
     "Webhook",
 ]

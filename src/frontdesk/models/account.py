@@ -41,6 +41,11 @@ class Account(Base):
     identity_secret: Mapped[str | None] = mapped_column(String(128), default=None)
     # Every new conversation must carry a verified user_id.
     require_identity: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Closed conversations idle longer than this are erased (contract section 9); None: kept.
+    retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Bumped with every blocklist change: an instance's in-memory blocklist of this account
+    # is current while its version matches the row it just read (blocklist/cache.py).
+    blocklist_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_us: Mapped[int] = mapped_column(Micros)
     # Availability (contract section 7): hours are wall-clock times in `timezone`; an empty
     # list means always open. See availability/hours.py.

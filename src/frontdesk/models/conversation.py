@@ -52,3 +52,5 @@ class Conversation(Base):
     rating_score: Mapped[int | None] = mapped_column(SmallInteger, default=None)
     rating_comment: Mapped[str | None] = mapped_column(Text, default=None)
     rating_us: Mapped[int | None] = mapped_column(Micros, default=None)
+    # The client address of the visitor's latest write, for "Block" (contract section 9).
+    visitor_address: Mapped[str | None] = mapped_column(String(64), default=None)

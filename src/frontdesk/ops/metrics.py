@@ -68,6 +68,11 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.requests = RequestStats()
         self.registry.register(self.requests)
+        self.retention_erased = Counter(
+            "frontdesk_retention_erased_conversations",
+            "Closed conversations erased by the retention sweep",
+            registry=self.registry,
+        )
         self.rate_limited = Counter(
             "frontdesk_rate_limited_requests",
             "Requests answered 429, by endpoint",

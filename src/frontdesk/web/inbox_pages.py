@@ -19,13 +19,15 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from frontdesk.agents.auth import CSRF_HEADER, SESSION_COOKIE, csrf_token
-from frontdesk.agents.login import password_login
+from frontdesk.agents.login import SecondFactorFailed, password_login, pending_login
 from frontdesk.agents.serialize import agent_json
 from frontdesk.agents.service import SESSION_DAYS, revoke_token, session_agent, start_session
 from frontdesk.errors import NOT_FOUND, AppError
 from frontdesk.kit.request_body import read_fields
 from frontdesk.models import Account, Agent
 from frontdesk.runtime import runtime
+from frontdesk.totp.pending import pending_token
+from frontdesk.totp.service import CODE_REQUIRED
 
 router = APIRouter(include_in_schema=False)
 
@@ -116,8 +118,9 @@ def _sign_in_page(
     error: str | None = None,
     email: str = "",
     headers: dict[str, str] | None = None,
+    pending: str | None = None,
 ) -> Response:
-    return _page("inbox_login.html", status, headers, error=error, email=email)
+    return _page("inbox_login.html", status, headers, error=error, email=email, pending=pending)
 
 
 @router.get("/inbox")
@@ -162,7 +165,20 @@ async def login(request: Request) -> Response:
     try:
         # Read here too (the body is cached), so a failed attempt keeps the typed email.
         fields = await read_fields(request)
-        agent, _ = await password_login(request)
+        if "pending" in fields:
+            agent = await pending_login(request, fields)
+        else:
+            agent, _ = await password_login(request)
+    except SecondFactorFailed as exc:
+        # The password was right: ask for the one-time code, without the password again.
+        return _sign_in_page(
+            status=exc.status,
+            error=None if exc.message == CODE_REQUIRED else exc.message,
+            email=exc.agent.email,
+            pending=pending_token(
+                runtime(request).secret_key, exc.agent.id, exc.agent.password_hash
+            ),
+        )
     except AppError as exc:
         email = fields.get("email")
         return _sign_in_page(

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from frontdesk.agents.auth import CurrentAdmin
+from frontdesk.audit.service import record
 from frontdesk.kit.json_response import JSON
 from frontdesk.kit.request_body import read_fields
 from frontdesk.runtime import runtime
@@ -31,6 +32,11 @@ async def create_webhook(request: Request, admin: CurrentAdmin) -> JSON:
         webhook = await service.create_webhook(
             session, admin.account_id, fields, rt.settings.webhook_allow_private
         )
+        # Never the URL: it may carry a receiver's token.
+        audit = {"events": list(webhook.events)}
+        await record(
+            session, admin.account_id, admin, "webhook.created", f"webhook:{webhook.id}", audit
+        )
     return JSON(service.webhook_json(webhook, secret=True), status_code=201)
 
 
@@ -49,6 +55,10 @@ async def update_webhook(request: Request, webhook_id: str, admin: CurrentAdmin)
         webhook = await service.update_webhook(
             session, admin.account_id, webhook_id, fields, rt.settings.webhook_allow_private
         )
+        audit = {"fields": sorted(fields)}
+        await record(
+            session, admin.account_id, admin, "webhook.updated", f"webhook:{webhook.id}", audit
+        )
     return JSON(service.webhook_json(webhook))
 
 
@@ -56,6 +66,9 @@ async def update_webhook(request: Request, webhook_id: str, admin: CurrentAdmin)
 async def delete_webhook(request: Request, webhook_id: str, admin: CurrentAdmin) -> Response:
     async with runtime(request).db.write() as session:
         await service.delete_webhook(session, admin.account_id, webhook_id)
+        await record(
+            session, admin.account_id, admin, "webhook.deleted", f"webhook:{int(webhook_id)}"
+        )
     return Response(status_code=204)
 
 

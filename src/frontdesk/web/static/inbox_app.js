@@ -19,8 +19,10 @@ const isAdmin = me.role === "admin";
 const baseTitle = document.title;
 const inboxView = document.getElementById("inbox-view");
 const settingsView = document.getElementById("settings-view");
-const securityView = document.getElementById("security-view");
-let security = null;
+// Contacts, audit log and Security (inbox_privacy.js, which also shows inbox_security.js's
+// password and sessions), loaded when first opened.
+const privacyView = document.getElementById("privacy-view");
+let privacy = null;
 const searchInput = document.getElementById("search");
 const liveStatus = document.getElementById("live-status");
 
@@ -107,8 +109,21 @@ async function loadAgents() {
   }
 }
 
+async function showPrivacy(page) {
+  inboxView.hidden = true;
+  if (settingsView) settingsView.hidden = true;
+  privacyView.hidden = false;
+  setCurrentNav(`nav-${page}`);
+  if (!privacy) {
+    const { PrivacyView } = await import("./inbox_privacy.js");
+    privacy = new PrivacyView(privacyView, { me, sessionId: boot.session_id });
+  }
+  await privacy.show(page);
+}
+
 async function showSettings() {
   setPane("settings");
+  if (privacyView) privacyView.hidden = true;
   inboxView.hidden = true;
   settingsView.hidden = false;
   setCurrentNav("nav-settings");
@@ -131,28 +146,15 @@ async function showSettings() {
   }
 }
 
-// Every agent's own page: password, sessions and tokens (inbox_security.js).
-async function showSecurity() {
-  inboxView.hidden = true;
+// Every page but the inbox lives in its own <main>; one is shown at a time.
+function hidePages() {
   if (settingsView) settingsView.hidden = true;
-  securityView.hidden = false;
-  setCurrentNav("nav-security");
-  if (!security) {
-    const { SecurityView } = await import("./inbox_security.js");
-    security = new SecurityView(securityView, { sessionId: boot.session_id });
-  }
-  await security.load();
-  const heading = securityView.querySelector("h1");
-  if (heading) {
-    heading.tabIndex = -1;
-    heading.focus();
-  }
+  if (privacyView) privacyView.hidden = true;
+  hideTools();
 }
 
 function showInbox() {
-  securityView.hidden = true;
-  if (settingsView) settingsView.hidden = true;
-  hideTools();
+  hidePages();
   inboxView.hidden = false;
   setCurrentNav("nav-inbox");
 }
@@ -176,24 +178,24 @@ function setPane(pane) {
 function route() {
   const hash = window.location.hash;
   if (hash === "#/settings" && isAdmin && settingsView) {
-    securityView.hidden = true;
     hideTools();
     showSettings();
-    return;
-  }
-  if (hash === "#/security") {
-    hideTools();
-    showSecurity();
     return;
   }
   if (hash === "#/canned" || hash === "#/reports") {
     // Canned responses and Reports (inbox_tools.js): pages beside the inbox, any agent.
     if (settingsView) settingsView.hidden = true;
-    securityView.hidden = true;
+    if (privacyView) privacyView.hidden = true;
     inboxView.hidden = true;
     setPane("tools");
     setCurrentNav(hash === "#/canned" ? "nav-canned" : "nav-reports");
     showTool(hash.slice(2));
+    return;
+  }
+  const page = /^#\/(contacts|audit|security)$/.exec(hash);
+  if (page && privacyView && (page[1] !== "audit" || isAdmin)) {
+    hideTools();
+    showPrivacy(page[1]);
     return;
   }
   showInbox();

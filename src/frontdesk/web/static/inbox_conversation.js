@@ -1,6 +1,7 @@
 // The open conversation: header (status, assignee), the message log and the reply box.
 
 import { api } from "./inbox_api.js";
+import { blockButton } from "./inbox_block.js";
 import { chevronLeft, clear, h, paperclip, timeElement } from "./inbox_dom.js";
 import { fileSize } from "./inbox_format.js";
 import { Composer } from "./inbox_composer.js";
@@ -169,6 +170,7 @@ export class ConversationView {
           h("span", { class: "wide-only" }, " conversation"),
         ),
         transcriptButton(conversation.id),
+        blockButton(conversation, () => this.reload()),
       ),
       this.statusError,
     );

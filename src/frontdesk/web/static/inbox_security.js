@@ -15,12 +15,13 @@ export class SecurityView {
   }
 
   async load() {
-    clear(
-      this.root,
-      h("h1", { class: "settings-title" }, "Security"),
-      h("div", { class: "settings-grid" }, this.passwordSection(), this.tokensSection()),
-    );
+    clear(this.root, h("h1", { class: "settings-title" }, "Security"), h("div", { class: "settings-grid" }, ...this.sections()));
     await this.loadTokens();
+  }
+
+  // The cards, for a page that shows them beside its own (inbox_privacy.js's Security).
+  sections() {
+    return [this.passwordSection(), this.tokensSection()];
   }
 
   passwordSection() {

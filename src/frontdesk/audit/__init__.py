@@ -1,0 +1,1 @@
+"""The audit log (contract section 9): who changed what, never a secret."""

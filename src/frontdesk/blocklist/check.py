@@ -1,0 +1,47 @@
+"""The widget's blocklist check (contract section 9): after the rate limit, every route but
+config. A blocked client is its address, the email it gives, or its conversation's contact."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from frontdesk.errors import AppError
+from frontdesk.models import Account, Conversation
+from frontdesk.runtime import Runtime
+
+BLOCKED = "You have been blocked"
+
+
+async def check_client(
+    rt: Runtime, account: Account, address: str, visitor_token: str | None
+) -> None:
+    blocklist = await rt.blocklist.of(account)
+    if blocklist.empty:
+        return
+    if blocklist.address_blocked(address):
+        raise AppError(403, BLOCKED)
+    if visitor_token is not None and blocklist.has_emails:
+        conversation = await rt.conversations.conversation(account.id, visitor_token)
+        if conversation is not None and blocklist.email_blocked(
+            await rt.blocklist.contact_email(conversation.contact_id)
+        ):
+            raise AppError(403, BLOCKED)
+
+
+async def check_email(rt: Runtime, account: Account, email: str) -> None:
+    if (await rt.blocklist.of(account)).email_blocked(email):
+        raise AppError(403, BLOCKED)
+
+
+async def note_visitor_address(
+    rt: Runtime, conversation_id: int, known: str | None, address: str
+) -> None:
+    """Keep the address of the visitor's latest write, for "Block"; a write only on change."""
+    if known == address:
+        return
+    async with rt.db.write() as session:
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id)
+            .values(visitor_address=address)
+        )

@@ -1,0 +1,49 @@
+"""What a blocklist entry may be, and its stored form."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from frontdesk.errors import AppError
+from frontdesk.kit.validation import normalized_email
+
+INVALID_ENTRY = "Invalid blocklist entry"
+MAX_NOTE = 1000
+# A domain after "@": labels of letters, digits and hyphens, at least one dot.
+DOMAIN = re.compile(r"^(?=.{1,253}\Z)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\Z")
+
+
+def stored_value(kind: object, value: object) -> tuple[str, str]:
+    """(kind, value) as stored: a network in CIDR form, or a lower-cased email or @domain."""
+    if not isinstance(kind, str) or not isinstance(value, str):
+        raise AppError(422, INVALID_ENTRY)
+    text = value.strip()
+    if kind == "address":
+        try:
+            network = ipaddress.ip_network(text, strict=False)
+        except ValueError as exc:
+            raise AppError(422, INVALID_ENTRY) from exc
+        if isinstance(network, ipaddress.IPv6Network) and network.prefixlen >= 96:
+            mapped = network.network_address.ipv4_mapped
+            if mapped is not None:  # ::ffff:a.b.c.d/n is an IPv4 network
+                network = ipaddress.ip_network(f"{mapped}/{network.prefixlen - 96}")
+        return kind, str(network)
+    if kind == "email":
+        lowered = text.lower()
+        if lowered.startswith("@"):
+            if not DOMAIN.match(lowered[1:]):
+                raise AppError(422, INVALID_ENTRY)
+            return kind, lowered
+        if "@" not in lowered or normalized_email(text) is None:
+            raise AppError(422, INVALID_ENTRY)
+        return kind, lowered
+    raise AppError(422, INVALID_ENTRY)
+
+
+def stored_note(note: object) -> str:
+    if note is None:
+        return ""
+    if not isinstance(note, str) or len(note.strip()) > MAX_NOTE:
+        raise AppError(422, INVALID_ENTRY)
+    return note.replace("\x00", "\ufffd").strip()

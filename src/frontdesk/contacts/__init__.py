@@ -1,0 +1,1 @@
+"""Contacts (contract section 9): list and search, export, and erasure."""

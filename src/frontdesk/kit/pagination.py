@@ -1,0 +1,29 @@
+"""Page sizes and id cursors of the newest-first lists (contacts, audit log)."""
+
+from __future__ import annotations
+
+from frontdesk.errors import AppError
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+# Ids are at most 64-bit; a longer cursor names nothing.
+MAX_CURSOR = 2**63 - 1
+
+
+def page_limit(raw: str | None) -> int:
+    """`limit`: 1 to 100 (larger values clamped), 50 when absent."""
+    if raw is None:
+        return DEFAULT_LIMIT
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 12 or int(text) < 1:
+        raise AppError(422, "limit must be a whole number from 1 to 100")
+    return min(int(text), MAX_LIMIT)
+
+
+def id_cursor(raw: str | None) -> int | None:
+    """A cursor is the id of the last row of the previous page; rows after it have lower ids."""
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not 1 <= int(raw) <= MAX_CURSOR:
+        raise AppError(422, "Invalid cursor")
+    return int(raw)
