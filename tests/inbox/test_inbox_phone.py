@@ -223,6 +223,11 @@ def test_screenshots_at_phone_and_desktop_sizes(
     screenshot(page, f"inbox-{label}-conversation.png")
     assert_fits(page)
 
+    # A phone gives an open conversation the whole screen: back to the list for the pages.
+    back = page.get_by_role("button", name="Back to conversations")
+    if back.is_visible():
+        expect(page.get_by_role("link", name="Settings")).to_be_hidden()
+        back.click()
     page.get_by_role("link", name="Settings").click()
     expect(page.get_by_label("Greeting")).to_be_visible()
     screenshot(page, f"inbox-{label}-settings.png")
