@@ -175,7 +175,11 @@ function setPane(pane) {
   inboxView.dataset.pane = pane;
 }
 
+// Set once a route has been shown: start() routes only if no click did while it loaded.
+let routed = false;
+
 function route() {
+  routed = true;
   const hash = window.location.hash;
   if (hash === "#/settings" && isAdmin && settingsView) {
     hideTools();
@@ -292,7 +296,9 @@ async function start() {
     const stamp = item.last_message ? item.last_message.timestamp : "";
     if (stamp > highWater) highWater = stamp;
   }
-  route();
+  // A link clicked while the list loaded has routed already; routing again would render
+  // that page a second time, over whatever was typed into it meanwhile.
+  if (!routed) route();
   setLiveStatus("polling");
   new Live({ onEvent, onPoll: poll, onStatus: setLiveStatus }).start();
 }
