@@ -4,7 +4,6 @@ across both, a killed one's streams stop counting, and revocations reach both at
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import time
@@ -16,9 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.live_server import free_port
-from tests.support.processes import create_account, start_serve, stop, wait_until_up
-from tests.support.services import redis_url, require
+from tests.support.processes import (
+    create_account,
+    running_instances,
+    scale_out_environment,
+)
 from tests.support.sse import EventReader, open_stream
 
 CHAT = "/api/v1/chat/conversations"
@@ -29,39 +30,16 @@ LEASE_SECONDS = 2
 
 @pytest.fixture
 def environment(tmp_path: Path, pg_url: str | None) -> dict[str, str]:
-    require("PostgreSQL", pg_url is not None, "set FRONTDESK_TEST_DATABASE_URL")
-    require("Redis", redis_url() is not None, "set FRONTDESK_TEST_REDIS_URL")
-    assert pg_url is not None
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
-    env.update(
-        FRONTDESK_DATABASE_URL=pg_url.replace("postgresql+asyncpg://", "postgresql://"),
-        FRONTDESK_REDIS_URL=str(redis_url()),
-        FRONTDESK_REDIS_PREFIX=f"fdtest-{uuid.uuid4().hex[:12]}",
-        FRONTDESK_DATA_DIR=str(tmp_path / "data"),
-        FRONTDESK_SECRET_KEY="shared-by-both-instances",
-        # A killed instance's slots free up after this, not the default 30 s.
-        FRONTDESK_STREAM_LEASE_SECONDS=str(LEASE_SECONDS),
+    # A killed instance's slots free up after LEASE_SECONDS, not the default 30 s.
+    return scale_out_environment(
+        pg_url, tmp_path / "data", FRONTDESK_STREAM_LEASE_SECONDS=str(LEASE_SECONDS)
     )
-    return env
 
 
 @pytest.fixture
 def instances(environment: dict[str, str]) -> Iterator[list[tuple[str, subprocess.Popen[str]]]]:
-    processes, bases = [], []
-    for _ in range(2):
-        port = free_port()
-        processes.append(start_serve(environment, port))
-        bases.append(f"http://127.0.0.1:{port}")
-    try:
-        for base, process in zip(bases, processes, strict=True):
-            wait_until_up(base, process)
-        yield list(zip(bases, processes, strict=True))
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes:
-            stop(process, timeout=20)
+    with running_instances([environment, environment]) as running:
+        yield running
 
 
 @pytest.fixture

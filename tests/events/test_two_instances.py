@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +11,14 @@ import httpx
 import pytest
 
 from tests.support.live_server import free_port
-from tests.support.processes import create_account, start_serve, stop, wait_until_up
-from tests.support.services import redis_url, require
+from tests.support.processes import (
+    create_account,
+    running_instances,
+    scale_out_environment,
+    start_serve,
+    stop,
+    wait_until_up,
+)
 from tests.support.sse import open_stream
 
 CHAT = "/api/v1/chat/conversations"
@@ -22,36 +26,13 @@ CHAT = "/api/v1/chat/conversations"
 
 @pytest.fixture
 def environment(tmp_path: Path, pg_url: str | None) -> dict[str, str]:
-    require("PostgreSQL", pg_url is not None, "set FRONTDESK_TEST_DATABASE_URL")
-    require("Redis", redis_url() is not None, "set FRONTDESK_TEST_REDIS_URL")
-    assert pg_url is not None
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
-    env.update(
-        FRONTDESK_DATABASE_URL=pg_url.replace("postgresql+asyncpg://", "postgresql://"),
-        FRONTDESK_REDIS_URL=str(redis_url()),
-        FRONTDESK_REDIS_PREFIX=f"fdtest-{uuid.uuid4().hex[:12]}",
-        FRONTDESK_DATA_DIR=str(tmp_path / "data"),
-        FRONTDESK_SECRET_KEY="shared-by-both-instances",
-    )
-    return env
+    return scale_out_environment(pg_url, tmp_path / "data")
 
 
 @pytest.fixture
 def instances(environment: dict[str, str]) -> Iterator[tuple[str, str]]:
-    processes, bases = [], []
-    for _ in range(2):
-        port = free_port()
-        processes.append(start_serve(environment, port))
-        bases.append(f"http://127.0.0.1:{port}")
-    try:
-        for base, process in zip(bases, processes, strict=True):
-            wait_until_up(base, process)
-        yield bases[0], bases[1]
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)  # both at once: they shut down side by side
-        for process in processes:
-            stop(process, timeout=20)
+    with running_instances([environment, environment]) as running:
+        yield running[0][0], running[1][0]
 
 
 @pytest.fixture

@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from playwright.sync_api import (
     Browser,
     BrowserContext,
-    Locator,
     Page,
     StorageState,
     ViewportSize,
     expect,
 )
-from standardwebhooks import Webhook as Verifier
 
 from tests.inbox.conftest import (
     ARTIFACTS,
@@ -36,12 +33,24 @@ from tests.inbox.conftest import (
     sign_in,
     watch_errors,
 )
-from tests.inbox.webhook_receiver import Received, Receiver, receiving
+from tests.inbox.webhook_pages import (
+    EVENTS,
+    assert_signed,
+    create_webhook,
+    delivery_rows,
+    endpoint,
+    is_event,
+    is_test,
+    listed_urls,
+    listed_webhooks,
+    open_webhooks,
+    stored_webhook,
+)
+from tests.inbox.webhook_receiver import Receiver, receiving
 from tests.support.browser import LiveFrontdesk
 
 pytestmark = pytest.mark.browser
 
-EVENTS = ["conversation.created", "conversation.updated", "message.created"]
 RETRY_SCHEDULE = "0.5,1,2"  # seconds: three retries, so four attempts in all
 ATTEMPTS = 4
 PHONE: ViewportSize = {"width": 375, "height": 667}
@@ -72,82 +81,6 @@ def strict_frontdesk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveF
 
 
 # Helpers
-
-
-def create_webhook(
-    frontdesk: LiveFrontdesk,
-    url: str,
-    events: list[str] | None = None,
-    description: str | None = None,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {"url": url, "events": events or EVENTS}
-    if description is not None:
-        body["description"] = description
-    response = httpx.post(
-        f"{frontdesk.base_url}/api/v1/agent/webhooks", json=body, headers=frontdesk.admin
-    )
-    assert response.status_code == 201, response.text
-    webhook: dict[str, Any] = response.json()
-    return webhook
-
-
-def stored_webhook(frontdesk: LiveFrontdesk, webhook_id: object) -> dict[str, Any]:
-    response = httpx.get(
-        f"{frontdesk.base_url}/api/v1/agent/webhooks/{webhook_id}", headers=frontdesk.admin
-    )
-    assert response.status_code == 200, response.text
-    webhook: dict[str, Any] = response.json()
-    return webhook
-
-
-def listed_webhooks(frontdesk: LiveFrontdesk) -> list[dict[str, Any]]:
-    response = httpx.get(f"{frontdesk.base_url}/api/v1/agent/webhooks", headers=frontdesk.admin)
-    assert response.status_code == 200, response.text
-    webhooks: list[dict[str, Any]] = response.json()["webhooks"]
-    return webhooks
-
-
-def listed_urls(frontdesk: LiveFrontdesk) -> list[str]:
-    return [webhook["url"] for webhook in listed_webhooks(frontdesk)]
-
-
-def open_webhooks(page: Page) -> Locator:
-    """Settings, scrolled to the Webhooks section, which is returned."""
-    # Once the inbox has started (its first route taken, live status set): a click before
-    # that is routed twice, and the second rendering replaces the first mid-test.
-    expect(page.locator("#live-status")).not_to_be_empty()
-    page.get_by_role("link", name="Settings").click()
-    expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
-    region = page.get_by_role("region", name="Webhooks")
-    region.get_by_role("heading", name="Webhooks").scroll_into_view_if_needed()
-    expect(region.get_by_role("button", name="Add webhook")).to_be_visible()
-    expect(region.get_by_text("Loading webhooks…")).to_have_count(0)
-    return region
-
-
-def endpoint(region: Locator, url: str) -> Locator:
-    """One endpoint in the list, found by its URL."""
-    return (
-        region.get_by_role("list", name="Webhook endpoints")
-        .get_by_role("listitem")
-        .filter(has=region.page.get_by_text(url, exact=True))
-    )
-
-
-def delivery_rows(item: Locator, event: str) -> Locator:
-    return item.get_by_role("table", name="Deliveries").get_by_role("row").filter(has_text=event)
-
-
-def is_event(event: str) -> Callable[[Received], bool]:
-    return lambda hit: hit.body.get("type") == event
-
-
-is_test = is_event("webhook.test")
-
-
-def assert_signed(hit: Received, secret: str) -> None:
-    """Signed as Standard Webhooks says, with `secret`: checked by its reference library."""
-    Verifier(secret).verify(hit.raw, hit.headers)
 
 
 # Tests

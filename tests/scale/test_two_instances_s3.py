@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,47 +13,28 @@ import httpx
 import pytest
 
 from tests.scale.services import S3Server
-from tests.support.live_server import free_port
-from tests.support.processes import create_account, start_serve, stop, wait_until_up
-from tests.support.services import redis_url, require
+from tests.support.processes import (
+    create_account,
+    running_instances,
+    scale_out_environment,
+)
 
 CHAT = "/api/v1/chat/conversations"
 
 
 @pytest.fixture
 def environment(tmp_path: Path, pg_url: str | None, s3_server: S3Server) -> dict[str, str]:
-    require("PostgreSQL", pg_url is not None, "set FRONTDESK_TEST_DATABASE_URL")
-    require("Redis", redis_url() is not None, "set FRONTDESK_TEST_REDIS_URL")
-    assert pg_url is not None
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FRONTDESK_", "AWS_"))}
-    env.update(
-        FRONTDESK_DATABASE_URL=pg_url.replace("postgresql+asyncpg://", "postgresql://"),
-        FRONTDESK_REDIS_URL=str(redis_url()),
-        FRONTDESK_REDIS_PREFIX=f"fdtest-{uuid.uuid4().hex[:12]}",
-        FRONTDESK_SECRET_KEY="shared-by-both-instances",
-        **s3_server.env(f"two-{uuid.uuid4().hex[:12]}"),
+    return scale_out_environment(
+        pg_url, tmp_path / "a", **s3_server.env(f"two-{uuid.uuid4().hex[:12]}")
     )
-    return env
 
 
 @pytest.fixture
 def instances(tmp_path: Path, environment: dict[str, str]) -> Iterator[tuple[str, str]]:
-    processes, bases = [], []
-    for name in ("a", "b"):
-        port = free_port()
-        # Each its own data dir, as on two machines: nothing is shared through the disk.
-        env = {**environment, "FRONTDESK_DATA_DIR": str(tmp_path / name)}
-        processes.append(start_serve(env, port))
-        bases.append(f"http://127.0.0.1:{port}")
-    try:
-        for base, process in zip(bases, processes, strict=True):
-            wait_until_up(base, process)
-        yield bases[0], bases[1]
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            stop(process, timeout=20)
+    # Each its own data dir, as on two machines: nothing is shared through the disk.
+    own = [{**environment, "FRONTDESK_DATA_DIR": str(tmp_path / name)} for name in ("a", "b")]
+    with running_instances(own) as running:
+        yield running[0][0], running[1][0]
 
 
 async def test_a_file_uploaded_through_one_instance_downloads_through_the_other(

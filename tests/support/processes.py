@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, Any
 
 import httpx
+
+from tests.support.live_server import free_port
+from tests.support.services import redis_url, require
 
 
 def start_serve(
@@ -80,3 +87,44 @@ def create_account(env: dict[str, str], name: str = "Acme") -> dict[str, Any]:
     )
     account: dict[str, Any] = json.loads(created.stdout)
     return account
+
+
+def scale_out_environment(pg_url: str | None, data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of instances sharing PostgreSQL + Redis, as a multi-box install does;
+    the test fails (CI) or skips without them. Nothing of the caller's FRONTDESK_/AWS_ leaks in."""
+    require("PostgreSQL", pg_url is not None, "set FRONTDESK_TEST_DATABASE_URL")
+    require("Redis", redis_url() is not None, "set FRONTDESK_TEST_REDIS_URL")
+    assert pg_url is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FRONTDESK_", "AWS_"))}
+    env.update(
+        FRONTDESK_DATABASE_URL=pg_url.replace("postgresql+asyncpg://", "postgresql://"),
+        FRONTDESK_REDIS_URL=str(redis_url()),
+        FRONTDESK_REDIS_PREFIX=f"fdtest-{uuid.uuid4().hex[:12]}",
+        FRONTDESK_DATA_DIR=str(data_dir),
+        FRONTDESK_SECRET_KEY="shared-by-both-instances",
+        **extra,
+    )
+    return env
+
+
+@contextmanager
+def running_instances(
+    environments: list[dict[str, str]],
+) -> Iterator[list[tuple[str, subprocess.Popen[str]]]]:
+    """One `frontdesk serve` per environment, each up before the block runs, all stopped
+    after it (SIGTERM to all at once: they shut down side by side)."""
+    processes, bases = [], []
+    for env in environments:
+        port = free_port()
+        processes.append(start_serve(env, port))
+        bases.append(f"http://127.0.0.1:{port}")
+    try:
+        for base, process in zip(bases, processes, strict=True):
+            wait_until_up(base, process)
+        yield list(zip(bases, processes, strict=True))
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            stop(process, timeout=20)
