@@ -6,7 +6,6 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -113,10 +112,18 @@ class Frontdesk(FastAPI):
     fast_lane: ChatFastLane
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Every body, for every route, is capped here (kit/body_limit.py).
+        await self.fast_lane(scope, receive, send)
+
+    async def capped_call(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """FastAPI with every body, for every route, capped (kit/body_limit.py).
+
+        Behind the fast lane: its hot routes either read no body (config, polls) or read
+        it through their own 1 MiB cap (request_body.read_capped), so the every-request
+        wrapping of `receive` and `send` is spent only where a route might forget.
+        """
         if scope["type"] == "http":
             receive, send = capped(scope, receive, send)
-        await self.fast_lane(scope, receive, send)
+        await FastAPI.__call__(self, scope, receive, send)
 
 
 def create_served_app() -> FastAPI:
@@ -185,5 +192,5 @@ def create_app(settings: Settings | None = None, freeze_heap: bool = False) -> F
         app.include_router(router)
     app.add_middleware(ChatCORSMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=rt.metrics)
-    app.fast_lane = ChatFastLane(partial(FastAPI.__call__, app), rt)
+    app.fast_lane = ChatFastLane(app.capped_call, rt)
     return app

@@ -8,7 +8,7 @@ value, since an instance with Redis reads a fresh Account on every request).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from frontdesk.availability.hours import Schedule
@@ -27,6 +27,10 @@ class Opening:
     timezone: str
     hours: list[dict[str, str]]
     holidays: list[str]
+    # The Account it was made from. A cached Account is replaced, never changed in place,
+    # when its settings change (accounts/cache.py), so the same object means the same
+    # settings and the by-value comparison (a dozen ORM attribute reads) can be skipped.
+    account: Account
 
 
 def _us(moment: datetime) -> int:
@@ -43,11 +47,11 @@ def compute(account: Account, now: int) -> Opening:
     if status.until is not None:
         until = min(until, _us(status.until))
     next_open = None if status.next_open is None else format_us(_us(status.next_open))
-    return Opening(status.open, next_open, until, account.timezone, hours, holidays)
+    return Opening(status.open, next_open, until, account.timezone, hours, holidays, account)
 
 
 def _same(entry: Opening, account: Account) -> bool:
-    """The entry was made from these settings (by identity first: a cached Account's)."""
+    """The entry was made from these settings (compared by value)."""
     hours, holidays = account.business_hours, account.holidays
     return (
         entry.timezone == account.timezone
@@ -64,8 +68,13 @@ class OpeningCache:
     def now(self, account: Account) -> Opening:
         now = now_us()
         entry = self._entries.get(account.id)
-        if entry is not None and now < entry.until_us and _same(entry, account):
-            return entry
+        if entry is not None and now < entry.until_us:
+            if entry.account is account:
+                return entry
+            if _same(entry, account):
+                # Made from the same settings: keep it, asked by identity from now on.
+                entry = self._entries[account.id] = replace(entry, account=account)
+                return entry
         entry = compute(account, now)
         if len(self._entries) >= self.max_entries:
             self._entries.clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from frontdesk.availability.opening import OpeningCache
+from frontdesk.availability.opening import Opening, OpeningCache
 from frontdesk.availability.presence import Presence
 from frontdesk.models import Account
 
@@ -13,6 +13,11 @@ class Availability:
     def __init__(self, presence: Presence) -> None:
         self.presence = presence
         self.opening = OpeningCache()
+        # Per account id: the config fields last made, with the Account and opening entry
+        # they came from. The widget config asks on every request; while both are the same
+        # objects (a cached Account, the same period), so are the fields, and no ORM
+        # attribute is read again.
+        self._fields: dict[int, tuple[Account, Opening, dict[str, Any]]] = {}
 
     def is_open(self, account: Account) -> bool:
         return self.opening.now(account).open
@@ -26,9 +31,15 @@ class Availability:
     async def config(self, account: Account) -> dict[str, Any]:
         """The widget config's availability fields (contract section 7)."""
         opening = self.opening.now(account)
-        return {
-            "open": opening.open,
-            "next_open_at": opening.next_open_at,
-            "agents_online": await self.presence.any_online(account.id),
-            "away_message": account.away_message,
-        }
+        account_id = account.id
+        made = self._fields.get(account_id)
+        if made is None or made[0] is not account or made[1] is not opening:
+            fields = {
+                "open": opening.open,
+                "next_open_at": opening.next_open_at,
+                "away_message": account.away_message,
+            }
+            if len(self._fields) >= self.opening.max_entries:
+                self._fields.clear()
+            made = self._fields[account_id] = (account, opening, fields)
+        return {**made[2], "agents_online": await self.presence.any_online(account_id)}

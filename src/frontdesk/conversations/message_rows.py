@@ -79,6 +79,9 @@ class MessageRows(Protocol):
     async def reopened(self, conversation_id: int) -> None:
         """Queue the event of a closed conversation reopened by this message."""
 
+    async def note_address(self, conversation_id: int, address: str) -> None:
+        """The address the visitor wrote from, kept for "Block"."""
+
     def queue(self, event: Event) -> None:
         """Publish `event` once (and only if) the transaction commits."""
 
@@ -208,6 +211,10 @@ class SessionRows:
         conversation = await lock_conversation(self.session, conversation_id)
         await queue_conversation_event(self.session, conversation, "conversation.updated")
 
+    async def note_address(self, conversation_id: int, address: str) -> None:
+        connection = await self.session.connection()
+        await connection.execute(_NOTE_ADDRESS, {"cid": conversation_id, "address": address})
+
     def queue(self, event: Event) -> None:
         queue_event(self.session, event)
 
@@ -243,13 +250,19 @@ _ATTACHMENT_COLUMNS = (
     "storage_key",
     "created_us",
 )
-_SQLITE_LOCK = sqlite_sql(
-    _LOCK
-)  # Kept on the conversation so reports read one row per conversation, not its messages.
+_SQLITE_LOCK = sqlite_sql(_LOCK)
+# Kept on the conversation so reports read one row per conversation, not its messages.
 _FIRST_REPLY = (
     update(Conversation)
     .where(Conversation.id == bindparam("cid"), Conversation.first_reply_us.is_(None))
     .values(first_reply_us=bindparam("ts"), first_reply_agent_id=bindparam("aid"))
+)
+
+# The visitor's latest address, for "Block" (contract section 9).
+_NOTE_ADDRESS = (
+    update(Conversation)
+    .where(Conversation.id == bindparam("cid"))
+    .values(visitor_address=bindparam("address"))
 )
 
 _SQLITE_FIND_KEY = sqlite_sql(_FIND_KEY)
@@ -261,6 +274,7 @@ _SQLITE_INSERT_ATTACHMENT = sqlite_sql(_INSERT_ATTACHMENT, *_ATTACHMENT_COLUMNS)
 _SQLITE_INSERT_KEY = sqlite_sql(_INSERT_KEY, "conversation_id", "key", "message_id", "created_us")
 _SQLITE_TOUCH = sqlite_sql(_TOUCH)
 _SQLITE_FIRST_REPLY = sqlite_sql(_FIRST_REPLY)
+_SQLITE_NOTE_ADDRESS = sqlite_sql(_NOTE_ADDRESS)
 
 
 class SqliteRows:
@@ -323,6 +337,9 @@ class SqliteRows:
         # The conversation's event carries its whole view, built by the ORM's queries; a
         # visitor writing into a closed conversation is rare enough to take that path.
         raise NeedsSession
+
+    async def note_address(self, conversation_id: int, address: str) -> None:
+        self.connection.execute(_SQLITE_NOTE_ADDRESS, {"cid": conversation_id, "address": address})
 
     def queue(self, event: Event) -> None:
         self.events.append(event)

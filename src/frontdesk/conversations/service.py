@@ -24,8 +24,9 @@ from frontdesk.conversations.message_rows import (
     lock_conversation,
     queue_conversation_event,
 )
-from frontdesk.conversations.serialize import agent_message, chat_message
+from frontdesk.conversations.serialize import agent_conversation, agent_message, chat_message
 from frontdesk.db import Database
+from frontdesk.db.engines import queue_event
 from frontdesk.errors import AppError
 from frontdesk.events.bus import Event
 from frontdesk.kit.clock import format_us, now_us
@@ -165,31 +166,41 @@ async def post_visitor_message(
     body: str,
     idempotency_key: str | None,
     away: tuple[str, str] | None = None,
+    new_address: str | None = None,
 ) -> Posted:
     """A visitor's text message, through the cheapest transaction that can store it.
 
     `away`: the away message and its author when the account is closed (reply_if_away).
+    `new_address`: the visitor's address when it differs from the one kept (for "Block"),
+    written in the message's transaction rather than a second one.
     """
     if db.is_sqlite and away is None:
         try:
             async with db.fast_write() as transaction:
-                return await post_message(
-                    SqliteRows(transaction),
+                rows = SqliteRows(transaction)
+                posted = await post_message(
+                    rows,
                     conversation_id,
                     direction="inbound",
                     body=body,
                     idempotency_key=idempotency_key,
                 )
+                if new_address is not None:
+                    await rows.note_address(conversation_id, new_address)
+                return posted
         except NeedsSession:
             pass  # rolled back; stored below instead
     async with db.write() as session:
+        session_rows = SessionRows(session)
         posted = await post_message(
-            session,
+            session_rows,
             conversation_id,
             direction="inbound",
             body=body,
             idempotency_key=idempotency_key,
         )
+        if new_address is not None:
+            await session_rows.note_address(conversation_id, new_address)
         if not posted.replayed:
             await reply_if_away(session, conversation_id, away)
         return posted
@@ -314,8 +325,19 @@ async def create_conversation(
     conversation = await lock_conversation(session, conversation_id)
     # Where first-response time starts (reports).
     conversation.first_inbound_us = first.message.created_us
-    # Listeners hear of the conversation before its first message.
-    await queue_conversation_event(session, conversation, "conversation.created", at=first_event)
+    # Listeners hear of the conversation before its first message. Its view is made from
+    # what this transaction just wrote (no labels or files yet), not read back: the five
+    # queries of queries.conversation_view were a third of a create's time.
+    assignee = await session.get(Agent, assignee_id) if assignee_id is not None else None
+    last = agent_message(first.message, conversation_id)
+    created = Event(
+        account_id=account.id,
+        type="conversation.created",
+        ts_us=conversation.updated_us,
+        conversation_id=conversation_id,
+        data=agent_conversation(conversation, contact, last, assignee),
+    )
+    queue_event(session, created, at=first_event)
     auto_reply = account.auto_reply
     if availability is not None and not availability.is_open(account):
         auto_reply = account.away_message
