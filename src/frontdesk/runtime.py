@@ -118,7 +118,9 @@ class Runtime:
         self.smtp_receiver: SmtpReceiver | None = None
         if listen or settings.inbound_token:
             domain = (settings.inbound_domain or "").strip().lower() or None
-            self.inbound = InboundMail(self.db, self.files, settings.max_upload_bytes, domain)
+            self.inbound = InboundMail(
+                self.db, self.files, settings.max_upload_bytes, domain, self.availability
+            )
             if listen:
                 self.smtp_receiver = SmtpReceiver(self.inbound, *listen)
         self.db.before_commit = self._before_commit

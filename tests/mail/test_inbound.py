@@ -11,6 +11,7 @@ import pytest
 
 from frontdesk.files import uploads
 from frontdesk.mail import inbound
+from tests.availability.test_settings_and_away import AWAY, close_account
 from tests.mail.conftest import INBOUND_DOMAIN, INBOUND_TOKEN, MAX_UPLOAD
 from tests.mail.test_outbound import AGENT, conversation_id
 from tests.support.accounts import start_conversation
@@ -167,3 +168,22 @@ async def test_the_http_route_stores_like_smtp(client, account, sink):
     unknown = mail(f"reply+ffffffffffffffffffffffff@{INBOUND_DOMAIN}")
     response = await client.post(ROUTE, content=unknown.as_bytes(), headers=auth)
     assert response.status_code == 404 and response.json() == {"error": "Conversation not found"}
+
+
+async def test_a_reply_while_closed_gets_the_away_message_once(client, account, sink):
+    """Section 7: a visitor message in a closed period, by email too, gets the away message
+    stored once; a second reply in the same period does not get it again."""
+    address, cid = await reply_address(client, account, sink)
+    await close_account(client, account)
+    auth = {"Authorization": f"Bearer {INBOUND_TOKEN}", "Content-Type": "message/rfc822"}
+    for body in ("Are you there?", "Hello?"):
+        response = await client.post(ROUTE, content=mail(address, body).as_bytes(), headers=auth)
+        assert response.status_code == 202
+    view = (await client.get(f"{AGENT}/{cid}", headers=account.admin)).json()
+    said = [(m["direction"], m["body"]) for m in view["messages"]][-4:]
+    assert said == [
+        ("outbound", "Which invoice?"),
+        ("inbound", "Are you there?"),
+        ("outbound", AWAY),
+        ("inbound", "Hello?"),
+    ]

@@ -23,14 +23,21 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from frontdesk.availability.state import Availability
 from frontdesk.conversations.limits import CONVERSATION_NOT_FOUND, MAX_MESSAGE
-from frontdesk.conversations.service import post_message
+from frontdesk.conversations.service import post_message, reply_if_away
 from frontdesk.db import Database
 from frontdesk.errors import TOO_LARGE, AppError
 from frontdesk.files.metadata import HEAD_BYTES, display_filename, recorded_content_type
 from frontdesk.files.store import FileStore, StoredFile
 from frontdesk.kit.clock import now_us
-from frontdesk.models import EmailConversation, InboundEmail, NewAttachment
+from frontdesk.models import (
+    Account,
+    Conversation,
+    EmailConversation,
+    InboundEmail,
+    NewAttachment,
+)
 
 # Section 1's limit, as files/uploads.py's MAX_FILES (which imports the runtime, and the
 # runtime imports this; tests/mail checks the two agree).
@@ -124,12 +131,18 @@ async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
 
 class InboundMail:
     def __init__(
-        self, db: Database, files: FileStore, max_upload_bytes: int, domain: str | None
+        self,
+        db: Database,
+        files: FileStore,
+        max_upload_bytes: int,
+        domain: str | None,
+        availability: Availability | None = None,
     ) -> None:
         self.db = db
         self.files = files
         self.max_upload_bytes = max_upload_bytes
         self.domain = domain
+        self.availability = availability
 
     async def conversation_for(self, addresses: Sequence[str]) -> int | None:
         """The conversation the first reply address among `addresses` belongs to."""
@@ -255,6 +268,18 @@ class InboundMail:
             posted = await post_message(
                 session, conversation_id, direction="inbound", body=body, attachments=attachments
             )
+            if self.availability is not None:
+                # A reply by email is a visitor message like any (contract section 7): while
+                # closed it gets the away message once. No loop: automatic mail is dropped
+                # above, and the away message is not stored twice in a row.
+                account = await session.scalar(
+                    select(Account)
+                    .join(Conversation, Conversation.account_id == Account.id)
+                    .where(Conversation.id == conversation_id)
+                )
+                if account is not None:
+                    away = self.availability.away_reply(account)
+                    await reply_if_away(session, conversation_id, away)
             if row_id is not None:
                 await session.execute(
                     update(InboundEmail)
