@@ -1,8 +1,9 @@
-"""The chat API's hot routes (config, reading and sending messages), ahead of the framework.
+"""The chat API's hot routes (config, starting a conversation, reading and sending messages),
+ahead of the framework.
 
 Every open widget polls or posts to these, so they skip FastAPI's middleware stack, route
 matching, dependency solving and Starlette's Request and Response objects. They run the
-same handlers as the documented routes (handlers.config, .messages, .send) on a
+same handlers as the documented routes (handlers.config, .create, .messages, .send) on a
 ChatRequest read straight from the ASGI scope, and do what the skipped layers would have
 done: the error envelope and headers (errors.finish_error, as FastAPI's handlers use),
 rate-limit and CORS headers, metrics. Everything else passes straight through to the app.
@@ -27,6 +28,7 @@ from frontdesk.runtime import Runtime
 log = logging.getLogger("frontdesk")
 
 CONFIG = "/api/v1/chat/config"
+CREATE = "/api/v1/chat/conversations"
 CONVERSATIONS = "/api/v1/chat/conversations/"
 MESSAGES = "/messages"
 MESSAGES_ROUTE = "/api/v1/chat/conversations/{visitor_token}/messages"
@@ -46,6 +48,9 @@ class ChatFastLane:
         if method == "GET" and path == CONFIG:
             request = ChatRequest(scope, receive)
             return handlers.config(self.rt, request), CONFIG, request
+        if method == "POST" and path == CREATE:
+            request = ChatRequest(scope, receive)
+            return handlers.create(self.rt, request), CREATE, request
         if path.startswith(CONVERSATIONS) and path.endswith(MESSAGES):
             token = path[len(CONVERSATIONS) : -len(MESSAGES)]
             if token and "/" not in token and method in ("GET", "POST"):

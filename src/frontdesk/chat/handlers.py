@@ -1,4 +1,4 @@
-"""The chat API's hot answers: config, reading and sending messages.
+"""The chat API's hot answers: config, starting a conversation, reading and sending messages.
 
 Called by the fast lane (fast_lane.py) for the running app and by the FastAPI routes
 (routes.py) that /openapi.json documents, so both answer alike. Each returns the status
@@ -9,14 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from frontdesk.blocklist.check import check_email
 from frontdesk.chat.gate import gate
+from frontdesk.chat.identity import identity_for_new_conversation
 from frontdesk.chat.request import ChatRequest
-from frontdesk.conversations.limits import CONVERSATION_NOT_FOUND, MAX_MESSAGE, MESSAGE_TOO_LONG
+from frontdesk.conversations.limits import (
+    CONVERSATION_NOT_FOUND,
+    MAX_MESSAGE,
+    MAX_NAME,
+    MESSAGE_TOO_LONG,
+)
 from frontdesk.conversations.seen import record_seen
 from frontdesk.conversations.service import find_replay, post_visitor_message
+from frontdesk.conversations.start import start_conversation
 from frontdesk.errors import AppError
 from frontdesk.kit.clock import format_us, parse_iso
 from frontdesk.kit.request_body import read_fields_asgi, text_field
+from frontdesk.kit.validation import VISITOR_TOKEN, normalized_email
 from frontdesk.models import Account, Conversation, StoredMessage
 from frontdesk.runtime import Runtime
 
@@ -54,6 +63,41 @@ async def config(rt: Runtime, request: ChatRequest) -> tuple[int, Any]:
     }
 
 
+async def create(rt: Runtime, request: ChatRequest) -> tuple[int, Any]:
+    account = await gate(rt, request, "create_conversation")
+    fields = await _fields(request)
+    name, email, message, token = (
+        text_field(fields, "name"),
+        text_field(fields, "email"),
+        text_field(fields, "message"),
+        text_field(fields, "visitor_token"),
+    )
+    if name is None or email is None or message is None or token is None:
+        raise AppError(422, "Name, email, message, and visitor_token are required")
+    if normalized_email(email) is None:
+        raise AppError(422, "Invalid email address")
+    if len(message) > MAX_MESSAGE:
+        raise AppError(422, MESSAGE_TOO_LONG)
+    if not VISITOR_TOKEN.match(token):
+        raise AppError(422, "Invalid visitor_token")
+    if len(name) > MAX_NAME:
+        raise AppError(422, "Name is too long (maximum 255 characters)")
+    user_id = identity_for_new_conversation(account, fields)
+    await check_email(rt, account, email)
+    started = await start_conversation(
+        rt.db,
+        rt.availability,
+        account,
+        name=name,
+        email=email,
+        message=message,
+        visitor_token=token,
+        user_id=user_id,
+        address=client_address(rt, request),
+    )
+    return 201, {"conversation_token": started.conversation_token, "auto_reply": started.auto_reply}
+
+
 async def messages(rt: Runtime, request: ChatRequest, visitor_token: str) -> tuple[int, Any]:
     account = await gate(rt, request, "get_messages", visitor_token)
     since = request.query("since")
@@ -74,12 +118,7 @@ async def messages(rt: Runtime, request: ChatRequest, visitor_token: str) -> tup
 async def send(rt: Runtime, request: ChatRequest, visitor_token: str) -> tuple[int, Any]:
     account = await gate(rt, request, "send_message", visitor_token)
     key = idempotency_key(request.header(b"idempotency-key"))
-    fields = await read_fields_asgi(
-        request.scope,
-        request.receive,
-        request.header(b"content-type"),
-        request.header(b"content-length"),
-    )
+    fields = await _fields(request)
     message = text_field(fields, "message")
     problem = None
     if message is None:
@@ -98,6 +137,11 @@ async def send(rt: Runtime, request: ChatRequest, visitor_token: str) -> tuple[i
     posted = await post_visitor_message(rt.db, conversation.id, message, key, away, changed)
     conversation.visitor_address = address  # a cached copy: no write until it changes
     return 201, sent_body(posted.message)
+
+
+async def _fields(request: ChatRequest) -> dict[str, Any]:
+    content_type, length = request.header(b"content-type"), request.header(b"content-length")
+    return await read_fields_asgi(request.scope, request.receive, content_type, length)
 
 
 async def _replayed(

@@ -13,17 +13,15 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from frontdesk.blocklist.check import check_email
 from frontdesk.chat import handlers
 from frontdesk.chat.gate import chat_guard, network_of
 from frontdesk.chat.handlers import idempotency_key, sent_body, visitor_conversation
-from frontdesk.chat.identity import identity_for_new_conversation, verified_user
+from frontdesk.chat.identity import verified_user
 from frontdesk.chat.request import chat_request
 from frontdesk.chat.schemas import UPLOAD_DOC, body_schema
-from frontdesk.conversations.limits import MAX_MESSAGE, MAX_NAME, MESSAGE_TOO_LONG
+from frontdesk.conversations.limits import MAX_MESSAGE, MESSAGE_TOO_LONG
 from frontdesk.conversations.service import (
     conversations_of_user,
-    create_conversation,
     post_message,
     reply_if_away,
 )
@@ -39,8 +37,8 @@ from frontdesk.files.store import file_store
 from frontdesk.files.uploads import is_multipart, receive_upload
 from frontdesk.kit.ids import parse_id
 from frontdesk.kit.json_response import JSON
-from frontdesk.kit.request_body import read_fields, text_field
-from frontdesk.kit.validation import VISITOR_TOKEN, normalized_email
+from frontdesk.kit.request_body import text_field
+from frontdesk.kit.validation import VISITOR_TOKEN
 from frontdesk.runtime import runtime
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat widget"])
@@ -74,45 +72,7 @@ async def get_config(request: Request) -> JSON:
     openapi_extra=body_schema("CreateConversation"),
 )
 async def create(request: Request) -> JSON:
-    account = await chat_guard(request, "create_conversation")
-    fields = await read_fields(request)
-    name, email, message, token = (
-        text_field(fields, "name"),
-        text_field(fields, "email"),
-        text_field(fields, "message"),
-        text_field(fields, "visitor_token"),
-    )
-    if name is None or email is None or message is None or token is None:
-        raise AppError(422, "Name, email, message, and visitor_token are required")
-    if normalized_email(email) is None:
-        raise AppError(422, "Invalid email address")
-    if len(message) > MAX_MESSAGE:
-        raise AppError(422, MESSAGE_TOO_LONG)
-    if not VISITOR_TOKEN.match(token):
-        raise AppError(422, "Invalid visitor_token")
-    if len(name) > MAX_NAME:
-        raise AppError(422, "Name is too long (maximum 255 characters)")
-    user_id = identity_for_new_conversation(account, fields)
-    rt = runtime(request)
-    await check_email(rt, account, email)
-
-    async with rt.db.write() as session:
-        conversation, auto_reply = await create_conversation(
-            session,
-            account,
-            name=name,
-            email=email,
-            message=message,
-            visitor_token=token,
-            user_id=user_id,
-            availability=rt.availability,
-        )
-        conversation.visitor_address = handlers.client_address(rt, chat_request(request))
-    return reply(
-        request,
-        {"conversation_token": conversation.conversation_token, "auto_reply": auto_reply},
-        201,
-    )
+    return await handled(request, handlers.create(runtime(request), chat_request(request)))
 
 
 @router.get("/conversations", summary="A verified user's conversations, newest first")
