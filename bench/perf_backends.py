@@ -3,8 +3,7 @@
 Each backend gives the server's environment and writes rows straight into the database
 (a million API calls would take an hour): the scaling check's long history and the
 blocklist's entries. PostgreSQL gets a fresh database of its own, dropped at the end, and
-Redis a unique key prefix: every key naming it is deleted at the end (the rate
-limiter's keys hold it after their own "LIMITS:" prefix).
+Redis a unique key prefix: every key holding it is deleted at the end.
 """
 
 from __future__ import annotations
