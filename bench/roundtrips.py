@@ -82,7 +82,7 @@ def main() -> int:
             with httpx.Client(base_url=fd.base, timeout=30) as http:
                 for name in args.scenarios.split(","):
                     method, path, body = shapes[name]
-                    for i in range(20):  # warm: caches filled, pools open
+                    for _ in range(20):  # warm: caches filled, pools open
                         http.request(method, path, json=body, headers=fd.widget)
                     time.sleep(1.0)
                     redis_before = redis_calls(client)

@@ -2,9 +2,10 @@
 
 Each key is a list of hit times (microseconds of Redis's own clock, so instances whose
 clocks differ still agree), newest first, holding only the hits of the last window: the
-script pops the expired tail before counting. One call counts a request against one window, or against two in order (the
-per-address cap, then the visitor token's own window: a hit the cap refuses costs the
-token's window nothing), and returns what the headers need. The script is sent once
+script pops the expired tail before counting. One call counts a request against one
+window, or against two in order (the per-address cap, then the visitor token's own
+window: a hit the cap refuses costs the token's window nothing), and returns what the
+headers need. The script is sent once
 (EVALSHA; redis-py loads it again if Redis answers NOSCRIPT, e.g. after a restart).
 
 A window is keyed without its limit, so a lowered limit keeps counting the same hits and
@@ -71,7 +72,8 @@ class RedisWindows:
         """Count one request against each (limit, key) in turn, stopping at a refusal;
         the verdict of the window that answered last."""
         keys = [self.prefix + key for _, key in windows]
-        answer: list[Any] = await self._script(keys, [self._window_us, *(limit for limit, _ in windows)])
+        limits = [limit for limit, _ in windows]
+        answer: list[Any] = await self._script(keys, [self._window_us, *limits])
         allowed, index, hits, left_us = (int(value) for value in answer)
         limit = windows[index - 1][0]
         reset = reset_seconds(left_us / 1_000_000, self.window) if left_us >= 0 else 0
