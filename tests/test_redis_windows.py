@@ -86,3 +86,14 @@ async def test_the_script_is_sent_again_after_redis_forgets_it(redis):
     assert (await limiter.hit((5, "k"))).remaining == 4
     await redis.script_flush()  # as after a Redis restart: EVALSHA answers NOSCRIPT
     assert (await limiter.hit((5, "k"))).remaining == 3
+
+
+async def test_concurrent_hits_go_out_together_and_each_counts_once(redis):
+    limiter = windows(redis)
+    verdicts = await asyncio.gather(*(limiter.hit((15, "k")) for _ in range(20)))
+    assert sum(v.allowed for v in verdicts) == 15
+    assert sorted(v.remaining for v in verdicts if v.allowed) == list(range(15))
+    assert all(v.remaining == 0 and v.reset_seconds >= 1 for v in verdicts if not v.allowed)
+    await redis.script_flush()  # a whole batch answered NOSCRIPT: loaded, asked again
+    again = await asyncio.gather(*(limiter.hit((30, "k2")) for _ in range(10)))
+    assert sorted(v.remaining for v in again) == list(range(20, 30))

@@ -136,13 +136,15 @@ class Instances:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         expected: set[str] = set()
         self._waiting[nonce] = (expected, done)
-        deadline = time.monotonic() + FRESH_SECONDS + 0.1
         try:
             try:
                 expected.update(m.decode() for m in await self._live(keys=[self._key]))
             except Exception:  # Redis away: nobody can be told; wait out the freshness
                 expected.add("(unknown)")
             await self.bus.publish(events)
+            # From when Redis has it: an instance that has not heard it by then has heard
+            # no beat sent since, so its caches stop serving within FRESH_SECONDS.
+            deadline = time.monotonic() + FRESH_SECONDS + 0.1
             self._settle(nonce)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
