@@ -3,6 +3,7 @@ a change once its request has answered: site keys, settings, blocklist, presence
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from tests.support.processes import create_account, running_instances, scale_out_environment
+from tests.support.sse import open_stream
 
 CONFIG = "/api/v1/chat/config"
 CHAT = "/api/v1/chat/conversations"
@@ -106,3 +108,35 @@ async def test_a_killed_instance_holds_changes_up_only_until_its_freshness_lapse
         assert time.monotonic() - started < 10
         new_key = rotated.json()["site_key"]
         assert (await client.get(f"{a}{CONFIG}", headers={"X-Api-Key": new_key})).status_code == 200
+
+
+async def test_agents_online_follows_a_stream_opened_on_a_at_once_on_b(running, account):
+    (a, _), (b, _) = running
+    admin = {"Authorization": f"Bearer {account['api_token']}"}
+    widget = {"X-Api-Key": account["site_key"]}
+    async with httpx.AsyncClient(timeout=20) as client:
+
+        async def online(base: str) -> bool:
+            config = await client.get(f"{base}{CONFIG}", headers=widget)
+            value: bool = config.json()["agents_online"]
+            return value
+
+        for _ in range(3):
+            assert await online(b) is False  # B now holds "nobody" for its cache's seconds
+            async with open_stream(client, f"{a}/api/v1/agent/events", headers=admin):
+                assert await online(b) is True
+                away = await client.patch(
+                    f"{a}/api/v1/agent/me", json={"availability": "away"}, headers=admin
+                )
+                assert away.status_code == 200
+                assert await online(b) is False
+                back = await client.patch(
+                    f"{a}/api/v1/agent/me", json={"availability": "online"}, headers=admin
+                )
+                assert back.status_code == 200
+                assert await online(b) is True
+            # Closing is allowed to lag (15 s in the contract); wait for it.
+            for _ in range(100):
+                if not await online(b):
+                    break
+                await asyncio.sleep(0.2)
