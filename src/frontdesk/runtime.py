@@ -25,6 +25,7 @@ from frontdesk.db import Database, SqliteTransaction
 from frontdesk.db.engines import AfterCommit
 from frontdesk.db.serving_lock import ServingLock
 from frontdesk.events.bus import SHUTDOWN, InProcessBus, RedisBus
+from frontdesk.events.instances import Instances
 from frontdesk.events.slots import StreamSlots
 from frontdesk.files.queries import referenced_keys
 from frontdesk.files.store import FileStore, LocalFileStore, make_file_store
@@ -65,7 +66,9 @@ class Runtime:
         )
         # Seconds between keep-alive comments on event streams (proxies close idle ones).
         self.heartbeat_seconds = 15.0
-        self.db.publish = self.bus.publish
+        # Changes every instance must apply before their request answers (instances.py).
+        self.instances = Instances(self.bus, settings.redis_url, settings.redis_prefix)
+        self.db.publish = self.instances.publish
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
         # Open event streams per client and per agent, across instances with Redis.
         self.streams = StreamSlots(
@@ -75,7 +78,9 @@ class Runtime:
         # In-memory caches only where invalidation is synchronous (see their modules).
         caching = self.db.is_sqlite and not settings.redis_url
         self.serving_lock = ServingLock(self.db.sqlite_path) if caching else None
-        self.accounts = AccountCache(self.db, enabled=caching)
+        self.accounts = AccountCache(
+            self.db, enabled=caching or bool(settings.redis_url), instances=self.instances
+        )
         self.conversations = ConversationCache(self.db, enabled=caching)
         self.bus.listeners += [self.accounts.on_event, self.conversations.on_event]
         # Business hours and who is online (contract section 7); shared through Redis.
@@ -86,6 +91,9 @@ class Runtime:
         )
         self.availability = Availability(self.presence)
         self.bus.listeners.append(self.presence.on_event)
+        self.presence.instances = self.instances
+        # Last: it acknowledges changes once the listeners above have applied them.
+        self.bus.listeners.append(self.instances.on_event)
         # Current on every instance without the bus: see blocklist/cache.py.
         self.blocklist = BlocklistCache(self.db)
         self.metrics = Metrics()
@@ -131,6 +139,7 @@ class Runtime:
             self.serving_lock.acquire()
         self.db.start()
         await self.bus.start()
+        await self.instances.start()
         await self.streams.start()
         await self.presence.start()
         if isinstance(self.files, LocalFileStore):
@@ -224,6 +233,7 @@ class Runtime:
             await self.smtp_receiver.stop()
         await self.outbox.stop()
         await self.webhooks.close()
+        await self.instances.stop()
         await self.bus.stop()
         await self.streams.stop()
         await self.presence.stop()

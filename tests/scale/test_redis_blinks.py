@@ -109,7 +109,7 @@ async def _blinks(
     codes = [await create(client, account, f"upagain-visitor-{i:04d}") for i in range(6)]
     assert codes == [201] * 5 + [429]
     with redis.Redis(port=redis_process.port) as direct:
-        assert direct.keys(f"LIMITS:{prefix}/*")
+        assert direct.keys(f"{prefix}:ratelimit:*")
     # Events flow through Redis again.
     async with open_stream(client, "/api/v1/agent/events", headers=admin) as stream:
         sent = await client.post(

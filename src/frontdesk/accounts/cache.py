@@ -1,9 +1,11 @@
 """Site key to account, kept in memory so the chat API's hot paths skip the database.
 
-Only for one process without Redis: there the event bus runs in-process and invalidates
-synchronously after each commit, before the response that caused it is sent. With Redis
-the invalidation would reach other instances a moment later, and a rotated key must stop
-working at once, so instances with Redis read the database every time.
+A rotated key, changed settings or a blocklist change (its version is on the account)
+must take effect at once on every instance. Alone, the in-process bus drops the entries
+synchronously after the commit, before the response that caused it is sent. With Redis
+each instance drops them when it hears `account.changed`, and the change's request waits
+until every live instance has (events/instances.py); meanwhile an instance serves from
+here only while it is coherent, and forgets everything when it starts a new epoch.
 """
 
 from __future__ import annotations
@@ -11,23 +13,44 @@ from __future__ import annotations
 from frontdesk.accounts.service import account_by_site_key
 from frontdesk.db import Database
 from frontdesk.events.bus import RESYNC, Event
+from frontdesk.events.instances import Instances
 from frontdesk.kit.generation_cache import GenerationCache
 from frontdesk.models import Account
 
 
 class AccountCache:
-    def __init__(self, db: Database, enabled: bool, max_entries: int = 10_000) -> None:
+    def __init__(
+        self,
+        db: Database,
+        enabled: bool,
+        instances: Instances | None = None,
+        max_entries: int = 10_000,
+    ) -> None:
         self.db = db
         self.enabled = enabled
+        self.instances = instances
+        self._epoch = 0
         self._cache: GenerationCache[str, Account] = GenerationCache(max_entries)
 
+    def _usable(self) -> bool:
+        instances = self.instances
+        if instances is None:
+            return self.enabled
+        if not self.enabled or not instances.coherent():
+            return False
+        if instances.epoch != self._epoch:  # changes may have gone unheard meanwhile
+            self._epoch = instances.epoch
+            self._cache.invalidate()
+        return True
+
     async def by_site_key(self, site_key: str) -> Account | None:
-        if self.enabled and (cached := self._cache.get(site_key)) is not None:
+        usable = self._usable()
+        if usable and (cached := self._cache.get(site_key)) is not None:
             return cached
         generation = self._cache.generation
         async with self.db.read() as session:
             account = await account_by_site_key(session, site_key)
-        if account is not None and self.enabled:
+        if account is not None and usable:
             self._cache.store(site_key, account, generation)
         return account
 

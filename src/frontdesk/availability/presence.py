@@ -8,6 +8,13 @@ members every few seconds and removes them when its last stream of that agent cl
 killed instance can't remove them, so they lapse after PRESENCE_TTL_SECONDS: an agent is
 shown offline within that time (the contract allows 15 seconds).
 
+The widget's config asks `any_online` on every request, so each instance keeps the answer
+per account for up to ONLINE_CACHE_SECONDS, only while its caches are coherent
+(events/instances.py). An agent appearing or switching availability is announced and
+acknowledged by every live instance before the stream opens or the switch answers, so
+the widget says "online" at once everywhere; an agent leaving is seen within the cache's
+seconds plus a lapsed member's PRESENCE_TTL_SECONDS, under the contract's 15.
+
 Availability (`away`) is the agent's own switch: an away agent is never present. Each
 instance learns of a switch from the `agent.availability` event; the instance that made
 it also acts at once (changed()), so its own answers never lag.
@@ -24,12 +31,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from frontdesk.events.bus import Event
+from frontdesk.events.instances import Instances
 
 log = logging.getLogger("frontdesk")
 
 # A member not refreshed for this long is gone (its instance died). Under the contract's
 # 15 seconds, with room for a slow refresh.
 PRESENCE_TTL_SECONDS = 10.0
+# How long an instance reuses an account's "anyone online?" (the widget's config).
+ONLINE_CACHE_SECONDS = 2.0
+PRESENCE_EVENT = "presence.changed"
 AVAILABILITY_EVENT = "agent.availability"
 AVAILABILITIES = ("online", "away")
 
@@ -42,6 +53,8 @@ class Presence:
         self._streams: dict[int, dict[int, int]] = {}
         # Agents with a stream here who are away (learnt at connect, kept by events).
         self._away: set[int] = set()
+        # Set by the runtime: announces changes every instance must apply at once.
+        self.instances: Instances | None = None
 
     async def start(self) -> None:
         return None
@@ -99,7 +112,13 @@ class Presence:
         if self._holds(account_id, agent_id):
             self._set_away(agent_id, availability != "online")
 
+    async def _announce(self, account_id: int) -> None:
+        if self.instances is not None:
+            await self.instances.announce(account_id, PRESENCE_EVENT)
+
     def on_event(self, event: Event) -> None:
+        if event.type in (PRESENCE_EVENT, AVAILABILITY_EVENT):
+            self._forget(event.account_id)
         if event.type == AVAILABILITY_EVENT:
             agent_id, availability = event.data["agent_id"], event.data["availability"]
             if self._holds(event.account_id, agent_id):
@@ -108,6 +127,9 @@ class Presence:
 
     def _noted(self, account_id: int, agent_id: int) -> None:
         """A change heard from the bus; the shared copy follows (RedisPresence)."""
+
+    def _forget(self, account_id: int) -> None:
+        """Drop what this instance cached of the account's presence (RedisPresence)."""
 
     async def _appeared(self, account_id: int, agent_id: int) -> None:
         return None
@@ -131,6 +153,10 @@ class RedisPresence(Presence):
         self.ttl = ttl
         self._refresher: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
+        # account id -> (monotonic time it was asked, anyone online); see the docstring.
+        self._online: dict[int, tuple[float, bool]] = {}
+        self._forgotten: dict[int, float] = {}  # account id -> when a change was heard
+        self._epoch = 0
 
     def _key(self, account_id: int) -> str:
         return f"{self._prefix}{account_id}"
@@ -166,12 +192,28 @@ class RedisPresence(Presence):
         return {int(member.split(b":", 1)[0]) for member in members}
 
     async def any_online(self, account_id: int) -> bool:
+        instances = self.instances
+        usable = instances is not None and instances.coherent()
+        if usable and instances is not None and instances.epoch != self._epoch:
+            self._epoch = instances.epoch
+            self._online.clear()
+        now = time.monotonic()
+        cached = self._online.get(account_id) if usable else None
+        if cached is not None and now - cached[0] < ONLINE_CACHE_SECONDS:
+            return cached[1]
         try:
             count = await self._redis.zcount(self._key(account_id), time.time(), "+inf")
         except Exception:
             log.warning("presence: Redis did not answer; nobody counts as online")
             return False
+        # Kept only if no change was heard while asking (the answer may predate it).
+        if usable and self._forgotten.get(account_id, -1.0) < now:
+            self._online[account_id] = (now, int(count) > 0)
         return int(count) > 0
+
+    def _forget(self, account_id: int) -> None:
+        self._forgotten[account_id] = time.monotonic()
+        self._online.pop(account_id, None)
 
     async def _add(self, account_id: int, agent_id: int) -> None:
         expires = time.time() + self.ttl
@@ -180,6 +222,7 @@ class RedisPresence(Presence):
     async def _appeared(self, account_id: int, agent_id: int) -> None:
         if agent_id not in self._away:
             await self._add(account_id, agent_id)
+            await self._announce(account_id)
 
     async def _left(self, account_id: int, agent_id: int) -> None:
         try:
@@ -192,6 +235,7 @@ class RedisPresence(Presence):
         if availability == "online":
             if self._holds(account_id, agent_id):
                 await self._add(account_id, agent_id)
+            await self._announce(account_id)
             return
         # Away: every instance's member of this agent goes now, not when each hears of it.
         key = self._key(account_id)
@@ -199,6 +243,7 @@ class RedisPresence(Presence):
         mine = [m for m in members if m.split(b":", 1)[0] == str(agent_id).encode()]
         if mine:
             await self._redis.zrem(key, *mine)
+        await self._announce(account_id)
 
     def _noted(self, account_id: int, agent_id: int) -> None:
         task = asyncio.get_running_loop().create_task(self._follow(account_id, agent_id))
@@ -211,6 +256,7 @@ class RedisPresence(Presence):
                 await self._left(account_id, agent_id)
             elif self._holds(account_id, agent_id):
                 await self._add(account_id, agent_id)
+                await self._announce(account_id)  # caches may have re-read the old answer
         except Exception:
             log.warning("presence: could not follow an availability change", exc_info=True)
 

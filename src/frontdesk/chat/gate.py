@@ -62,14 +62,11 @@ async def gate(
     else:
         # Fresh tokens don't buy fresh budgets: one address (an IPv6 /64) gets at most ten
         # visitors' worth of each token route. The cap is asked first, so a request it
-        # refuses costs the token's own window nothing.
-        verdict = await rt.limiter.hit(
-            limit * TOKENS_PER_ADDRESS, f"{endpoint}/{account.id}/{network_of(address)}/*"
+        # refuses costs the token's own window nothing (one round trip for both).
+        verdict = await rt.limiter.hit_each(
+            (limit * TOKENS_PER_ADDRESS, f"{endpoint}/{account.id}/{network_of(address)}/*"),
+            (limit, f"{endpoint}/{account.id}/{address}/{visitor_token}"),
         )
-        if verdict.allowed:
-            verdict = await rt.limiter.hit(
-                limit, f"{endpoint}/{account.id}/{address}/{visitor_token}"
-            )
     request.verdict = verdict
     if not verdict.allowed:
         rt.metrics.rate_limited.labels(endpoint).inc()

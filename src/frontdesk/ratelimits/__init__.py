@@ -2,11 +2,12 @@
 
 - memory.py: the windows of one instance without Redis, hand-written (why: its docstring;
   in short, `limits`' deques cost two async calls a hit and made garbage collection crawl).
-- limiter.py: RateLimiter, which uses the `limits` library's Redis moving window when
-  Redis is configured, so instances share their counts.
+- redis_windows.py: the windows in Redis when configured, shared by every instance: one
+  Lua script call per request, the per-address cap and the token's window together.
+- limiter.py: RateLimiter, Redis or memory, and memory while Redis does not answer.
 - verdict.py: the answer for one request and its headers.
 
-Named `ratelimits`, not `limits`, so nothing here can shadow the `limits` library.
+Named `ratelimits`: a package named `limits` would shadow the library of that name.
 """
 
 from frontdesk.ratelimits.limiter import RateLimiter
