@@ -4,14 +4,16 @@ Run from the repository root:
 
     python -m bench.perf [--duration 5] [--rounds 3] [--connections 50] [--visitors 10000]
                          [--no-scaling] [--scenarios config,poll,post] [--webhook]
+                         [--backend sqlite,postgres] [--pg-url URL] [--redis-url URL]
 
-Starts `frontdesk serve` (one process, SQLite, a fresh data dir) and `bench/raw_app.py`
-(a bare ASGI app answering a fixed JSON body) under the same uvicorn settings, loads each
-with wrk over loopback in back-to-back pairs for every scenario, and prints req/s, p50,
-p99 and the ratio of Frontdesk's req/s to the raw app's (medians over the rounds). Then
-the scaling check: the p50 of a poll with nothing new in a 10-message conversation
-against a 100,000-message one, with 1,000,000 messages in the database. Results also go
-to bench/results/perf.json.
+For each backend in turn (SQLite in a fresh data dir; PostgreSQL in a fresh database with
+Redis under a fresh key prefix, both removed at the end: bench/perf_backends.py), starts
+`frontdesk serve` (one process) on it, and `bench/raw_app.py` (a bare ASGI app answering a
+fixed JSON body) under the same uvicorn settings, loads each with wrk over loopback in
+back-to-back pairs for every scenario, and prints req/s, p50, p99 and the ratio of
+Frontdesk's req/s to the raw app's (medians over the rounds). Then the scaling check: the
+p50 of a poll with nothing new in a 10-message conversation against a 100,000-message
+one, with 1,000,000 messages in the database. Results also go to bench/results/perf.json.
 
 Requests carry X-Forwarded-For addresses from a trusted proxy (127.0.0.1), as real traffic
 comes from many visitors: each request picks one of `--visitors` addresses (10,000 by
@@ -27,19 +29,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sqlite3
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
 import httpx
 
-from bench.frontdesk_setup import RESULTS, ROOT, create_account, free_port, frontdesk_env
+from bench.frontdesk_setup import RESULTS, ROOT, create_account, free_port
+from bench.perf_backends import BACKENDS, Backend, PostgresBackend, SQLiteBackend, blocklist_rows
 from bench.wrk_load import Load, Scenario, wrk
 
 ALL_LIMITS = {
@@ -74,11 +76,11 @@ def commit() -> str:
 
 
 class Frontdesk:
-    """A `frontdesk serve` process on a fresh data dir, with one account set up for load."""
+    """A `frontdesk serve` process on a fresh backend, with one account set up for load."""
 
-    def __init__(self, data_dir: Path, webhook_url: str | None = None):
-        self.env = frontdesk_env(
-            data_dir,
+    def __init__(self, backend: Backend, webhook_url: str | None = None):
+        self.backend = backend
+        self.env = backend.env(
             FRONTDESK_TRUSTED_PROXIES="127.0.0.1",
             # The webhook receiver is on loopback, which the SSRF guard refuses otherwise.
             FRONTDESK_WEBHOOK_ALLOW_PRIVATE="true" if webhook_url else "false",
@@ -87,14 +89,14 @@ class Frontdesk:
         self.site_key = account.site_key
         self.admin = account.admin_headers
         self.widget = account.widget_headers
-        self.database = data_dir / "frontdesk.db"
         port = free_port()
+        self.log = backend.data_dir.parent / f"perf-{backend.name}.log"
         self.base = f"http://127.0.0.1:{port}"
         self.process = start(
             [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)],
             self.env,
             self.base,
-            data_dir.parent / "frontdesk.log",
+            self.log,
         )
         self.http = httpx.Client(base_url=self.base, timeout=30)
         self.http.patch(
@@ -123,22 +125,7 @@ class Frontdesk:
         """`entries` blocklist entries, none matching the load: a quarter each of single
         addresses, networks, emails and @domains (written straight into the database, but
         the last through the API, which tells the server its copy is out of date)."""
-        rows = []
-        for i in range(entries - 1):
-            kind, value = [
-                ("address", f"172.16.{i // 256 % 256}.{i % 256}/32"),
-                ("address", f"172.{20 + i // 65536 % 8}.{i // 256 % 256}.0/24"),
-                ("email", f"u{i}@spam.example"),
-                ("email", f"@spam{i}.example"),
-            ][i % 4]
-            rows.append((kind, value))
-        with sqlite3.connect(self.database) as db:
-            account_id = db.execute("SELECT id FROM accounts").fetchone()[0]
-            db.executemany(
-                "INSERT INTO blocklist_entries (account_id, kind, value, note, created_us) "
-                "VALUES (?, ?, ?, '', 0)",
-                [(account_id, kind, value) for kind, value in rows],
-            )
+        self.backend.insert_blocklist(blocklist_rows(entries - 1))
         added = self.http.post(
             "/api/v1/agent/blocklist",
             json={"kind": "address", "value": "2001:db8::/32"},
@@ -170,55 +157,9 @@ class Frontdesk:
         self.http.close()
         self.process.terminate()
         self.process.wait(timeout=20)
-
-
-def bulk_history(
-    database: Path, conversation_token: str, in_conversation: int, in_database: int
-) -> None:
-    """Give one conversation a long history and the database a million messages, directly.
-
-    Written straight into SQLite because a million API calls would take an hour; the rows
-    are older than the conversation's newest message, so its ordering rule still holds.
-    """
-    db = sqlite3.connect(database)
-    conversation_id, contact_id, account_id = db.execute(
-        "SELECT id, contact_id, account_id FROM conversations WHERE visitor_token = ?",
-        (conversation_token,),
-    ).fetchone()
-    start_us = 1_500_000_000_000_000  # 2017: before anything the API wrote
-
-    def rows(cid: int, count: int) -> Iterator[tuple[int, str, str, str, int, int]]:
-        for i in range(count):
-            yield (cid, "inbound", f"history {i}", "Bench", 0, start_us + i)
-
-    insert = (
-        "INSERT INTO messages (conversation_id, direction, body, author, private, created_us) "
-        "VALUES (?, ?, ?, ?, ?, ?)"
-    )
-    with db:
-        db.executemany(insert, rows(conversation_id, in_conversation))
-        remaining = in_database - in_conversation
-        per_filler = 100_000
-        for n in range((remaining + per_filler - 1) // per_filler):
-            cursor = db.execute(
-                "INSERT INTO conversations (account_id, contact_id, visitor_token, "
-                "conversation_token, status, created_us, updated_us, last_message_us, "
-                "last_activity_us) VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?)",
-                (
-                    account_id,
-                    contact_id,
-                    f"filler-visitor-{n:08d}",
-                    f"filler-{n}",
-                    start_us,
-                    start_us,
-                    start_us + per_filler,
-                    start_us,
-                ),
-            )
-            db.executemany(insert, rows(int(cursor.lastrowid or 0), min(per_filler, remaining)))
-            remaining -= per_filler
-    db.execute("ANALYZE")
-    db.close()
+        # Kept for reading after the run (the temporary directory goes).
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(self.log, RESULTS / self.log.name)
 
 
 def main() -> int:
@@ -250,12 +191,31 @@ def main() -> int:
         help="give the account this many blocklist entries (none matching the load)",
     )
     parser.add_argument(
+        "--backend",
+        default=",".join(BACKENDS),
+        help="comma-separated: sqlite, postgres (PostgreSQL + Redis); both by default",
+    )
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("FRONTDESK_TEST_DATABASE_URL")
+        or "postgresql://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL server's admin URL; the bench makes and drops its own database",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("FRONTDESK_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0",
+        help="the Redis the postgres backend uses, under a key prefix of its own",
+    )
+    parser.add_argument(
         "--webhook",
         action="store_true",
         help="give the account a webhook for every event, to a raw app on loopback",
     )
     args = parser.parse_args()
     wanted = {word.strip() for word in args.scenarios.split(",") if word.strip()}
+    backends = [word.strip() for word in args.backend.split(",") if word.strip()]
+    if not backends or set(backends) - set(BACKENDS):
+        parser.error(f"--backend: choose from {', '.join(BACKENDS)}")
 
     results: dict[str, object] = {
         "machine": os.uname().machine,
@@ -267,7 +227,7 @@ def main() -> int:
         "commit": commit(),
         "webhook": args.webhook,
         "blocklist_entries": args.blocklist,
-        "scenarios": {},
+        "backends": {},
     }
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -312,60 +272,22 @@ def main() -> int:
                 work / "receiver.log",
             )
             webhook_url = f"http://127.0.0.1:{receiver_port}/hook"
-        fd = Frontdesk(work / "data", webhook_url)
         try:
-            poll_newest = fd.conversation("bench-poll-visitor-0001", 10)
-            fd.conversation("bench-read-visitor-0001", 20)
-            fd.conversation("bench-post-visitor-0001", 2)
-            if args.blocklist:
-                fd.fill_blocklist(args.blocklist)
-            scenarios = [
-                Scenario("config", "GET", "/api/v1/chat/config", fd.widget),
-                Scenario(
-                    "poll, nothing new",
-                    "GET",
-                    f"/api/v1/chat/conversations/bench-poll-visitor-0001/messages?since={poll_newest}",
-                    fd.widget,
-                ),
-                Scenario(
-                    "read 20 messages",
-                    "GET",
-                    "/api/v1/chat/conversations/bench-read-visitor-0001/messages",
-                    fd.widget,
-                ),
-                Scenario(
-                    "post a message",
-                    "POST",
-                    "/api/v1/chat/conversations/bench-post-visitor-0001/messages",
-                    {**fd.widget, "Content-Type": "application/json"},
-                    '{"message": "hello there"}',
-                ),
-                Scenario(
-                    "create a conversation",
-                    "POST",
-                    "/api/v1/chat/conversations",
-                    {**fd.widget, "Content-Type": "application/json"},
-                    '{"name": "Load", "email": "load@example.com", "message": "hi", '
-                    '"visitor_token": "UNIQUE"}',
-                ),
-            ]
-            if not wanted or "download" in wanted:
-                download = upload_megabyte(fd)
-                if download:
-                    scenarios.append(Scenario("download 1 MB", "GET", download, fd.widget))
-            if wanted:
-                scenarios = [s for s in scenarios if s.name.split()[0].rstrip(",") in wanted]
-            for scenario in scenarios:
-                results["scenarios"][scenario.name] = compare(  # type: ignore[index]
-                    raw_base, fd.base, scenario, work, args
+            for name in backends:
+                print(f"== {name} ==", flush=True)
+                data_dir = work / f"data-{name}"
+                backend: Backend = (
+                    SQLiteBackend(data_dir)
+                    if name == "sqlite"
+                    else PostgresBackend(data_dir, args.pg_url, args.redis_url)
                 )
-            if not args.no_scaling:
-                results["scaling"] = scaling(fd, work, args)
-            if args.webhook:
-                results["webhook_metrics"] = fd.webhook_metrics()
-                print(f"webhooks at the end: {results['webhook_metrics']}", flush=True)
+                try:
+                    results["backends"][name] = run_backend(  # type: ignore[index]
+                        backend, raw_base, webhook_url, work, args, wanted
+                    )
+                finally:
+                    backend.close()
         finally:
-            fd.stop()
             if receiver is not None:
                 receiver.terminate()
                 receiver.wait(timeout=20)
@@ -375,6 +297,73 @@ def main() -> int:
     (RESULTS / "perf.json").write_text(json.dumps(results, indent=2))
     print(json.dumps(results))
     return 0
+
+
+def run_backend(
+    backend: Backend,
+    raw_base: str,
+    webhook_url: str | None,
+    work: Path,
+    args: argparse.Namespace,
+    wanted: set[str],
+) -> dict[str, object]:
+    """Every wanted scenario, and the scaling check, against one Frontdesk on `backend`."""
+    found: dict[str, object] = {"scenarios": {}}
+    fd = Frontdesk(backend, webhook_url)
+    try:
+        poll_newest = fd.conversation("bench-poll-visitor-0001", 10)
+        fd.conversation("bench-read-visitor-0001", 20)
+        fd.conversation("bench-post-visitor-0001", 2)
+        if args.blocklist:
+            fd.fill_blocklist(args.blocklist)
+        scenarios = [
+            Scenario("config", "GET", "/api/v1/chat/config", fd.widget),
+            Scenario(
+                "poll, nothing new",
+                "GET",
+                f"/api/v1/chat/conversations/bench-poll-visitor-0001/messages?since={poll_newest}",
+                fd.widget,
+            ),
+            Scenario(
+                "read 20 messages",
+                "GET",
+                "/api/v1/chat/conversations/bench-read-visitor-0001/messages",
+                fd.widget,
+            ),
+            Scenario(
+                "post a message",
+                "POST",
+                "/api/v1/chat/conversations/bench-post-visitor-0001/messages",
+                {**fd.widget, "Content-Type": "application/json"},
+                '{"message": "hello there"}',
+            ),
+            Scenario(
+                "create a conversation",
+                "POST",
+                "/api/v1/chat/conversations",
+                {**fd.widget, "Content-Type": "application/json"},
+                '{"name": "Load", "email": "load@example.com", "message": "hi", '
+                '"visitor_token": "UNIQUE"}',
+            ),
+        ]
+        if not wanted or "download" in wanted:
+            download = upload_megabyte(fd)
+            if download:
+                scenarios.append(Scenario("download 1 MB", "GET", download, fd.widget))
+        if wanted:
+            scenarios = [s for s in scenarios if s.name.split()[0].rstrip(",") in wanted]
+        for scenario in scenarios:
+            found["scenarios"][scenario.name] = compare(  # type: ignore[index]
+                raw_base, fd.base, scenario, work, args
+            )
+        if not args.no_scaling:
+            found["scaling"] = scaling(fd, work, args)
+        if args.webhook:
+            found["webhook_metrics"] = fd.webhook_metrics()
+            print(f"webhooks at the end: {found['webhook_metrics']}", flush=True)
+    finally:
+        fd.stop()
+    return found
 
 
 def upload_megabyte(fd: Frontdesk) -> str | None:
@@ -428,7 +417,8 @@ def compare(
         f"  | raw {median(r[1].req_per_s for r in rounds):6.0f} req/s"
         f"  ratio {ratio:.3f} ({' '.join(f'{r[2]:.2f}' for r in rounds)})"
         + (f"  target {target}: {'met' if ratio >= target else 'NOT met'}" if target else "")
-        + f"  non-2xx {sum(r[0].non_2xx for r in rounds)}",
+        + f"  non-2xx {sum(r[0].non_2xx for r in rounds)}"
+        + f"  socket errors {sum(r[0].socket_errors for r in rounds)}",
         flush=True,
     )
     return {
@@ -446,7 +436,7 @@ def compare(
 def scaling(fd: Frontdesk, work: Path, args: argparse.Namespace) -> dict[str, object]:
     small_newest = fd.conversation("bench-small-visitor-01", 10)
     big_newest = fd.conversation("bench-big-visitor-0001", 10)
-    bulk_history(fd.database, "bench-big-visitor-0001", 100_000, 1_000_000)
+    fd.backend.bulk_history("bench-big-visitor-0001", 100_000, 1_000_000)
     base = "/api/v1/chat/conversations"
     cases = {
         "10 messages": f"{base}/bench-small-visitor-01/messages?since={small_newest}",
