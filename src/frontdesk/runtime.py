@@ -76,7 +76,10 @@ class Runtime:
         caching = self.db.is_sqlite and not settings.redis_url
         self.serving_lock = ServingLock(self.db.sqlite_path) if caching else None
         self.accounts = AccountCache(self.db, enabled=caching)
-        self.conversations = ConversationCache(self.db, enabled=caching)
+        # Also across instances: the Redis bus keeps it current (see its module).
+        self.conversations = ConversationCache(
+            self.db, self.bus, enabled=caching or bool(settings.redis_url)
+        )
         self.bus.listeners += [self.accounts.on_event, self.conversations.on_event]
         # Business hours and who is online (contract section 7); shared through Redis.
         self.presence: Presence = (

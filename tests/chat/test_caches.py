@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from frontdesk.conversations.cache import TAIL, Tail
+from frontdesk.events.bus import Event
 from frontdesk.kit.generation_cache import GenerationCache
 from frontdesk.models import Conversation
 from tests.support.accounts import start_conversation
@@ -23,16 +24,39 @@ def test_a_load_that_an_invalidation_overtook_is_not_kept():
     assert len(cache) == 2 and cache.get("k") is None  # least recently used went first
 
 
+def _created(ts: int, prev: int, public: bool = True) -> Event:
+    return Event(
+        account_id=1,
+        type="message.created",
+        ts_us=ts,
+        data={},
+        conversation_id=1,
+        visitor_token="t" * 16,
+        public={"n": ts} if public else None,
+        prev_ts_us=prev,
+    )
+
+
 def test_tail_keeps_the_newest_and_knows_where_it_is_complete():
-    tail = Tail(Conversation())
+    tail = Tail(Conversation(), last_us=0)
     for stamp in range(1, TAIL + 6):
-        tail.append(stamp, {"n": stamp})
+        assert tail.follow(_created(stamp, stamp - 1))
     assert tail.complete_after_us == 5
     assert tail.after(None) is None and tail.after(4) is None  # older than what is kept
     assert [m["n"] for m in tail.after(5) or []] == list(range(6, TAIL + 6))
     assert tail.after(TAIL + 5) == []
-    tail.append(3, {"n": 3})  # a late arrival lands in order, never lost at the end
-    assert tail.stamps == sorted(tail.stamps)
+    assert tail.follow(_created(3, 2))  # one the read already had: nothing changes
+    assert tail.stamps == list(range(6, TAIL + 6))
+
+
+def test_tail_refuses_a_message_whose_predecessor_it_has_not_heard():
+    tail = Tail(Conversation(), last_us=10)
+    # Two instances' publishes may arrive out of commit order: 12 (after 11) before 11.
+    assert not tail.follow(_created(12, 11))
+    assert tail.after(10) == []  # nothing taken: the caller drops the entry
+    assert tail.follow(_created(11, 10, public=False))  # a note moves the watermark only
+    assert tail.follow(_created(12, 11))
+    assert [m["n"] for m in tail.after(None) or []] == [12]
 
 
 async def test_long_history_reads_past_the_cached_tail(client, account):
