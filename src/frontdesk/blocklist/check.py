@@ -3,10 +3,8 @@ config. A blocked client is its address, the email it gives, or its conversation
 
 from __future__ import annotations
 
-from sqlalchemy import update
-
 from frontdesk.errors import AppError
-from frontdesk.models import Account, Conversation
+from frontdesk.models import Account
 from frontdesk.runtime import Runtime
 
 BLOCKED = "You have been blocked"
@@ -31,17 +29,3 @@ async def check_client(
 async def check_email(rt: Runtime, account: Account, email: str) -> None:
     if (await rt.blocklist.of(account)).email_blocked(email):
         raise AppError(403, BLOCKED)
-
-
-async def note_visitor_address(
-    rt: Runtime, conversation_id: int, known: str | None, address: str
-) -> None:
-    """Keep the address of the visitor's latest write, for "Block"; a write only on change."""
-    if known == address:
-        return
-    async with rt.db.write() as session:
-        await session.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation_id)
-            .values(visitor_address=address)
-        )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from frontdesk.blocklist.check import note_visitor_address
 from frontdesk.chat.gate import gate
 from frontdesk.chat.request import ChatRequest
 from frontdesk.conversations.limits import CONVERSATION_NOT_FOUND, MAX_MESSAGE, MESSAGE_TOO_LONG
@@ -94,10 +93,10 @@ async def send(rt: Runtime, request: ChatRequest, visitor_token: str) -> tuple[i
         raise AppError(422, problem or "Message is required")
     conversation = await visitor_conversation(rt, account, visitor_token)
     away = rt.availability.away_reply(account)
-    posted = await post_visitor_message(rt.db, conversation.id, message, key, away)
     address = client_address(rt, request)
-    await note_visitor_address(rt, conversation.id, conversation.visitor_address, address)
-    conversation.visitor_address = address  # a cached copy: no write until it changes
+    # The address is written by the message's own UPDATE of the conversation: no round trip.
+    posted = await post_visitor_message(rt.db, conversation.id, message, key, away, address)
+    conversation.visitor_address = address  # the cached copy
     return 201, sent_body(posted.message)
 
 

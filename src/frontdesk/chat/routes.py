@@ -106,8 +106,8 @@ async def create(request: Request) -> JSON:
             visitor_token=token,
             user_id=user_id,
             availability=rt.availability,
+            visitor_address=handlers.client_address(rt, chat_request(request)),
         )
-        conversation.visitor_address = handlers.client_address(rt, chat_request(request))
     return reply(
         request,
         {"conversation_token": conversation.conversation_token, "auto_reply": auto_reply},
