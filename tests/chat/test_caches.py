@@ -1,6 +1,9 @@
-"""The in-memory caches of one SQLite process answer exactly what the database holds."""
+"""The in-memory caches answer exactly what the database holds: on one SQLite process, and on
+PostgreSQL + Redis per instance (tests/scale/test_cached_poll_race.py races two of them)."""
 
 from __future__ import annotations
+
+from sqlalchemy import event
 
 from frontdesk.conversations.cache import TAIL, Tail
 from frontdesk.events.bus import Event
@@ -95,3 +98,37 @@ async def test_polls_see_replies_and_never_notes(client, account):
     answer = await client.post(reply, json={"message": "answer"}, headers=account.admin)
     polled = (await client.get(url, params={"since": newest}, headers=account.widget)).json()
     assert [m["id"] for m in polled] == [answer.json()["id"]]
+
+
+async def test_a_poll_with_nothing_new_reads_and_writes_no_conversation_row(app, client, account):
+    token = await start_conversation(client, account)
+    url = f"{BASE}/{token}/messages"
+    # The first read fills the cache and records the auto-reply as seen (a write).
+    newest = (await client.get(url, headers=account.widget)).json()[-1]["timestamp"]
+    assert (await client.get(url, params={"since": newest}, headers=account.widget)).json() == []
+    statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    engine = app.state.runtime.db.read_engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        for _ in range(3):
+            polled = await client.get(url, params={"since": newest}, headers=account.widget)
+            assert polled.status_code == 200 and polled.json() == []
+        # The gate may read the site key's account (its cache is not this one's): no more.
+        assert [s for s in statements if "FROM accounts" not in s] == []
+        # A message makes the next poll answer it from the bus's event: no messages read.
+        listing = await client.get("/api/v1/agent/conversations", headers=account.admin)
+        cid = listing.json()["conversations"][0]["id"]
+        reply = f"/api/v1/agent/conversations/{cid}/messages"
+        answer = await client.post(reply, json={"message": "answer"}, headers=account.admin)
+        statements.clear()
+        polled = await client.get(url, params={"since": newest}, headers=account.widget)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert [m["id"] for m in polled.json()] == [answer.json()["id"]]
+    # Recording that the visitor has seen the reply does write and read the row; the
+    # poll itself reads no messages of the conversation.
+    assert not [s for s in statements if "messages.conversation_id =" in s]
