@@ -132,3 +132,38 @@ async def test_a_poll_with_nothing_new_reads_and_writes_no_conversation_row(app,
     # Recording that the visitor has seen the reply does write and read the row; the
     # poll itself reads no messages of the conversation.
     assert not [s for s in statements if "messages.conversation_id =" in s]
+
+
+async def test_messages_heard_out_of_commit_order_are_never_skipped(app, client, account):
+    """Instances' publishes may reach this one out of commit order (rare in a live race,
+    so here the two events are handed to the bus's dispatch in reverse)."""
+    rt = app.state.runtime
+    token = await start_conversation(client, account)
+    url = f"{BASE}/{token}/messages"
+    newest = (await client.get(url, headers=account.widget)).json()[-1]["timestamp"]
+    assert (await client.get(url, params={"since": newest}, headers=account.widget)).json() == []
+    held: list[Event] = []
+
+    async def hold(events: list[Event]) -> None:
+        held.extend(events)
+
+    publish, rt.db.publish = rt.db.publish, hold
+    try:
+        first = await client.post(url, json={"message": "first"}, headers=account.widget)
+        listing = await client.get("/api/v1/agent/conversations", headers=account.admin)
+        cid = listing.json()["conversations"][0]["id"]
+        reply = f"/api/v1/agent/conversations/{cid}/messages"
+        second = await client.post(reply, json={"message": "second"}, headers=account.admin)
+    finally:
+        rt.db.publish = publish
+    created = [e for e in held if e.type == "message.created"]
+    assert [e.public["body"] for e in created if e.public] == ["first", "second"]
+    rt.bus.dispatch(created[1])  # the later message is heard first
+    polled = (await client.get(url, params={"since": newest}, headers=account.widget)).json()
+    assert [m["id"] for m in polled] == [first.json()["id"], second.json()["id"]]
+    for late in [created[0], *(e for e in held if e.type != "message.created")]:
+        rt.bus.dispatch(late)
+    since = polled[-1]["timestamp"]
+    assert (await client.get(url, params={"since": since}, headers=account.widget)).json() == []
+    everything = (await client.get(url, headers=account.widget)).json()
+    assert [m["body"] for m in everything[-2:]] == ["first", "second"]
