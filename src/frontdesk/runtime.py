@@ -81,7 +81,10 @@ class Runtime:
         self.accounts = AccountCache(
             self.db, enabled=caching or bool(settings.redis_url), instances=self.instances
         )
-        self.conversations = ConversationCache(self.db, enabled=caching)
+        # Also across instances: the Redis bus keeps it current (see its module).
+        self.conversations = ConversationCache(
+            self.db, self.bus, enabled=caching or bool(settings.redis_url)
+        )
         self.bus.listeners += [self.accounts.on_event, self.conversations.on_event]
         # Business hours and who is online (contract section 7); shared through Redis.
         self.presence: Presence = (

@@ -133,9 +133,9 @@ async def send(rt: Runtime, request: ChatRequest, visitor_token: str) -> tuple[i
     conversation = await visitor_conversation(rt, account, visitor_token)
     away = rt.availability.away_reply(account)
     address = client_address(rt, request)
-    changed = address if address != conversation.visitor_address else None
-    posted = await post_visitor_message(rt.db, conversation.id, message, key, away, changed)
-    conversation.visitor_address = address  # a cached copy: no write until it changes
+    # The address is written by the message's own UPDATE of the conversation: no round trip.
+    posted = await post_visitor_message(rt.db, conversation.id, message, key, away, address)
+    conversation.visitor_address = address  # the cached copy
     return 201, sent_body(posted.message)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +26,6 @@ from frontdesk.conversations.message_rows import (
 )
 from frontdesk.conversations.serialize import agent_conversation, agent_message, chat_message
 from frontdesk.db import Database
-from frontdesk.db.engines import queue_event
 from frontdesk.errors import AppError
 from frontdesk.events.bus import Event
 from frontdesk.kit.clock import format_us, now_us
@@ -70,6 +69,7 @@ async def post_message(
     private: bool = False,
     attachments: Sequence[NewAttachment] = (),
     idempotency_key: str | None = None,
+    visitor_address: str | None = None,
 ) -> Posted:
     """Store one message; every message of every source comes through here.
 
@@ -77,6 +77,7 @@ async def post_message(
     after the conversation's newest (max(now, last + 1 µs)) and its events are published
     only after commit, so a reader polling with `since` never misses or repeats one.
     `author` None means the conversation's contact (a visitor's own message).
+    `visitor_address`: where a visitor's own message came from, kept for "Block".
 
     `rows` runs the statements (message_rows.py): a session's, or a bare SQLite
     transaction's for visitors' own messages (chat API) (post_visitor_message).
@@ -102,15 +103,16 @@ async def post_message(
         "private": private,
         "created_us": created_us,
     }
-    message = StoredMessage(id=await rows.insert_message(values), **values)
+    reopened = direction == "inbound" and locked.status == "closed"
+    status = "open" if reopened else locked.status
+    message_id = await rows.insert_message(values, status, visitor_address)
+    message = StoredMessage(id=message_id, **values)
     stored = []
     for item in attachments:
         values = {"message_id": message.id, "created_us": created_us, **asdict(item)}
         stored.append(Attachment(id=await rows.insert_attachment(values), **values))
     if idempotency_key is not None:
         await rows.insert_idempotency_key(conversation_id, idempotency_key, message.id, now)
-    reopened = direction == "inbound" and locked.status == "closed"
-    await rows.touch(conversation_id, created_us, message.id, "open" if reopened else locked.status)
     if agent_id is not None and direction == "outbound" and not private:
         # Auto-replies and away messages have no agent: they never answer (reports).
         await rows.first_reply(conversation_id, created_us, agent_id)
@@ -166,41 +168,35 @@ async def post_visitor_message(
     body: str,
     idempotency_key: str | None,
     away: tuple[str, str] | None = None,
-    new_address: str | None = None,
+    visitor_address: str | None = None,
 ) -> Posted:
     """A visitor's text message, through the cheapest transaction that can store it.
 
     `away`: the away message and its author when the account is closed (reply_if_away).
-    `new_address`: the visitor's address when it differs from the one kept (for "Block"),
-    written in the message's transaction rather than a second one.
+    `visitor_address`: where the visitor wrote from, kept for "Block" (post_message).
     """
     if db.is_sqlite and away is None:
         try:
             async with db.fast_write() as transaction:
-                rows = SqliteRows(transaction)
-                posted = await post_message(
-                    rows,
+                return await post_message(
+                    SqliteRows(transaction),
                     conversation_id,
                     direction="inbound",
                     body=body,
                     idempotency_key=idempotency_key,
+                    visitor_address=visitor_address,
                 )
-                if new_address is not None:
-                    await rows.note_address(conversation_id, new_address)
-                return posted
         except NeedsSession:
             pass  # rolled back; stored below instead
     async with db.write() as session:
-        session_rows = SessionRows(session)
         posted = await post_message(
-            session_rows,
+            session,
             conversation_id,
             direction="inbound",
             body=body,
             idempotency_key=idempotency_key,
+            visitor_address=visitor_address,
         )
-        if new_address is not None:
-            await session_rows.note_address(conversation_id, new_address)
         if not posted.replayed:
             await reply_if_away(session, conversation_id, away)
         return posted
@@ -283,6 +279,7 @@ async def create_conversation(
     visitor_token: str,
     user_id: str | None = None,
     availability: Availability | None = None,
+    visitor_address: str | None = None,
 ) -> tuple[Conversation, str | None]:
     """A new conversation with its first message and the auto-reply; 409 if the token is taken.
 
@@ -320,24 +317,32 @@ async def create_conversation(
         raise AppError(409, CONVERSATION_EXISTS)
     first_event = len(session.info["events"])
     first = await post_message(
-        session, conversation_id, direction="inbound", body=message, author=name
+        session,
+        conversation_id,
+        direction="inbound",
+        body=message,
+        author=name,
+        visitor_address=visitor_address,
     )
-    conversation = await lock_conversation(session, conversation_id)
-    # Where first-response time starts (reports).
-    conversation.first_inbound_us = first.message.created_us
-    # Listeners hear of the conversation before its first message. Its view is made from
-    # what this transaction just wrote (no labels or files yet), not read back: the five
-    # queries of queries.conversation_view were a third of a create's time.
+    # Where first-response time starts (reports); the row is locked by post_message, and
+    # one statement both sets it and reads the row back.
+    conversation = await session.scalar(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(first_inbound_us=first.message.created_us)
+        .returning(Conversation)
+        .execution_options(populate_existing=True)
+    )
+    assert conversation is not None  # inserted above, in this transaction
     assignee = await session.get(Agent, assignee_id) if assignee_id is not None else None
-    last = agent_message(first.message, conversation_id)
-    created = Event(
-        account_id=account.id,
-        type="conversation.created",
-        ts_us=conversation.updated_us,
-        conversation_id=conversation_id,
-        data=agent_conversation(conversation, contact, last, assignee),
+    # Everything the view shows is at hand: no labels yet, the first message is the last.
+    view = agent_conversation(
+        conversation, contact, agent_message(first.message, conversation_id), assignee
     )
-    queue_event(session, created, at=first_event)
+    # Listeners hear of the conversation before its first message.
+    await queue_conversation_event(
+        session, conversation, "conversation.created", at=first_event, view=view
+    )
     auto_reply = account.auto_reply
     if availability is not None and not availability.is_open(account):
         auto_reply = account.away_message

@@ -73,8 +73,8 @@ async def start_conversation(
             visitor_token=visitor_token,
             user_id=user_id,
             availability=availability,
+            visitor_address=address,
         )
-        conversation.visitor_address = address
     return Started(conversation.conversation_token, auto_reply)
 
 

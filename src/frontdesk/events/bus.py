@@ -93,6 +93,11 @@ class InProcessBus:
     async def ping(self) -> None:
         return None
 
+    @property
+    def live(self) -> bool:
+        """Whether every instance's events reach this one's listeners now (in-process: yes)."""
+        return True
+
     async def publish(self, events: list[Event]) -> None:
         for event in events:
             self.dispatch(event)
@@ -182,6 +187,16 @@ class RedisBus(InProcessBus):
                 await self._reader
         await self._redis.aclose()
 
+    @property
+    def live(self) -> bool:
+        return self._listening
+
+    def _tell_listeners(self, event_type: str) -> None:
+        # Caches filled from the database and kept current by events (conversations/cache.py)
+        # must forget what they hold when deliveries may have been missed.
+        for listener in self.listeners:
+            listener(Event(account_id=0, type=event_type, ts_us=0, data={}))
+
     async def ping(self) -> None:
         if not self._listening:
             raise ConnectionError("not subscribed to the Redis event channel")
@@ -218,6 +233,7 @@ class RedisBus(InProcessBus):
                     # Anything published while we were away (or before we first heard) is
                     # in the database. At start-up there is nobody to tell: a no-op then.
                     self.broadcast(RESYNC)
+                    self._tell_listeners(RESYNC)
                     delay = 0.1
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
@@ -228,5 +244,6 @@ class RedisBus(InProcessBus):
                 if self._listening or delay == 0.1:
                     log.warning("event bus lost Redis (%s); reconnecting", exc)
                 self._listening = False
+                self._tell_listeners(RESYNC)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_RETRY_DELAY)
