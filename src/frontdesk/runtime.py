@@ -83,7 +83,7 @@ class Runtime:
         )
         # Also across instances: the Redis bus keeps it current (see its module).
         self.conversations = ConversationCache(
-            self.db, self.bus, enabled=caching or bool(settings.redis_url)
+            self.db, self.bus, enabled=caching or bool(settings.redis_url), instances=self.instances
         )
         self.bus.listeners += [self.accounts.on_event, self.conversations.on_event]
         # Business hours and who is online (contract section 7); shared through Redis.

@@ -27,6 +27,7 @@ from typing import Any
 from frontdesk.conversations import queries
 from frontdesk.db import Database
 from frontdesk.events.bus import RESYNC, Event, InProcessBus
+from frontdesk.events.instances import Instances
 from frontdesk.kit.validation import VISITOR_TOKEN
 from frontdesk.models import Conversation
 
@@ -74,10 +75,20 @@ class Tail:
 
 class ConversationCache:
     def __init__(
-        self, db: Database, bus: InProcessBus, enabled: bool, max_entries: int = 10_000
+        self,
+        db: Database,
+        bus: InProcessBus,
+        enabled: bool,
+        instances: Instances | None = None,
+        max_entries: int = 10_000,
     ) -> None:
         self.db = db
         self.bus = bus
+        # With Redis: serve only while this instance hears its own heartbeats come back
+        # (a stalled subscription that never drops is caught too), and drop everything
+        # after any gap in them (events/instances.py), as the account cache does.
+        self.instances = instances
+        self._epoch = 0
         # Only where every instance's events reach this one (one SQLite process, or Redis).
         self.enabled = enabled
         self.max_entries = max_entries
@@ -89,7 +100,17 @@ class ConversationCache:
         self._heard: dict[Key, list[list[Event]]] = {}
 
     def _live(self) -> bool:
-        return self.enabled and self.bus.live
+        if not (self.enabled and self.bus.live):
+            return False
+        instances = self.instances
+        if instances is None:
+            return True
+        if not instances.coherent():
+            return False
+        if instances.epoch != self._epoch:  # events may have gone unheard meanwhile
+            self._epoch = instances.epoch
+            self._drop_all()
+        return True
 
     def _cached(self, key: Key) -> Tail | None:
         tail = self._entries.get(key)
