@@ -13,7 +13,7 @@ Then, for each server:
    server's VmRSS from /proc/<pid>/status, opens idle streams up to each count in
    `--streams`, waits until every one has its first bytes (`retry: 3000` and
    `: connected`) and the server itself counts them open, and reads VmRSS again. Reports
-   (RSS - idle RSS) / streams in KiB and extrapolates to 10,000 streams (goal: < 1 GiB).
+   (RSS - idle RSS) / streams in KiB and extrapolates to 20,000 streams (goal: < 1 GiB).
 2. latency: keeps `--latency-streams` streams open (agent streams of one account; widget
    streams of ONE conversation, as many tabs of one visitor; plain streams on the
    baseline), posts a message (agent API; `/publish` on the baseline) and records, per
@@ -82,7 +82,7 @@ def run(checkpoints: list[int], tabs: int, rounds: int) -> dict[str, Any]:
     servers: dict[str, Server] = {}
     with tempfile.TemporaryDirectory(prefix="frontdesk-streams-") as tmp:
         try:
-            fixture = start_servers(Path(tmp), servers)
+            fixture = start_servers(Path(tmp), servers, most)
             for server in servers.values():
                 if server.fd_limit() < most + 100:
                     raise SystemExit(f"{server.name} may open only {server.fd_limit()} files")
@@ -118,7 +118,7 @@ def run(checkpoints: list[int], tabs: int, rounds: int) -> dict[str, Any]:
         "rounds": rounds,
         "servers": by_label,
         "ratios_to_baseline": ratios_to_baseline(by_label),
-        "goal_10k_streams_under_1_gib": {
+        "goal_20k_streams_under_1_gib": {
             label: by_label[label]["memory"]["projected_under_1_gib"]
             for label in ("agent", "widget")
         },
@@ -161,12 +161,12 @@ def print_table(result: dict[str, Any]) -> None:
     print()
     print("Server memory per idle stream")
     head = f"{'server':9} {'streams':>8} {'RSS MiB':>8} {'KiB/stream':>11} {'open p50':>9} "
-    print(head + f"{'open p99':>9} {'opened in':>10} {'10k proj.':>10}")
+    print(head + f"{'open p99':>9} {'opened in':>10} {'20k proj.':>10}")
     for label, data in result["servers"].items():
         memory = data["memory"]
         print(
             f"{label:9} {0:>8} {memory['idle_rss_bytes'] / MiB:>8.1f} {'':>11} {'':>9} "
-            f"{'':>9} {'':>10} {memory['projected_rss_10k_streams_mib']:>6.0f} MiB"
+            f"{'':>9} {'':>10} {memory['projected_rss_20k_streams_mib']:>6.0f} MiB"
         )
         for row in memory["checkpoints"]:
             print(
@@ -198,8 +198,8 @@ def print_table(result: dict[str, Any]) -> None:
             f"{label:9} RSS per stream x{values['rss_per_stream']}, "
             f"latency p50 x{values['latency_p50']}, p99 x{values['latency_p99']}"
         )
-    goal = result["goal_10k_streams_under_1_gib"]
-    print(f"10,000 streams under 1 GiB on one instance (projected): {goal}")
+    goal = result["goal_20k_streams_under_1_gib"]
+    print(f"20,000 streams under 1 GiB on one instance (projected): {goal}")
     for name, found in result["server_errors_logged"].items():
         for when, lines in found.items():
             if lines:

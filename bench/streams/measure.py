@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.streams.clients import OpenFailed, Round, Stream, open_stream, request
-from bench.streams.servers import Fixture, KiB, MiB, Server
+from bench.streams.servers import Fixture, KiB, MiB, Server, widget_address
 
-GOAL_STREAMS = 10_000
+GOAL_STREAMS = 20_000
 GOAL_BYTES = 1024 * MiB
 # Enough in flight to keep the server busy while opening, few enough for its listen backlog.
 OPEN_CONCURRENCY = 32
@@ -141,7 +141,7 @@ class Subject:
             "idle_rss_bytes": idle,
             "checkpoints": rows,
             "marginal_kib_per_stream": marginal,
-            "projected_rss_10k_streams_mib": round(projected / MiB, 1),
+            "projected_rss_20k_streams_mib": round(projected / MiB, 1),
             "projected_under_1_gib": projected < GOAL_BYTES,
             "open_failures": dict(self.failures),
         }
@@ -203,7 +203,8 @@ def subjects(servers: dict[str, Server], fixture: Fixture, tabs: int) -> list[Su
             token = fixture.tabs_token
         else:
             token = fixture.spread_tokens[index % len(fixture.spread_tokens)]
-        return f"/api/v1/chat/conversations/{token}/events?site_key={fixture.site_key}", {}
+        path = f"/api/v1/chat/conversations/{token}/events?site_key={fixture.site_key}"
+        return path, {"X-Forwarded-For": widget_address(index)}
 
     return [
         Subject(
@@ -213,7 +214,10 @@ def subjects(servers: dict[str, Server], fixture: Fixture, tabs: int) -> list[Su
             lambda marker: ("/publish", {}, json.dumps({"message": marker}).encode()),
         ),
         Subject(
-            "agent", servers["agent"], lambda _: ("/api/v1/agent/events", bearer), frontdesk_post
+            "agent",
+            servers["agent"],
+            lambda index: ("/api/v1/agent/events", fixture.agent_headers(index)),
+            frontdesk_post,
         ),
         Subject("widget", servers["widget"], widget_target, frontdesk_post),
     ]
