@@ -228,7 +228,11 @@ async def measure(everyone: list[Subject], checkpoints: list[int], tabs: int, ro
     for subject in everyone:
         print(f"memory: {subject.label}", flush=True)
         await subject.measure_memory(checkpoints)
-        await subject.close_down_to(tabs)
+        # All closed before the next server's turn: one server's streams at a time, so
+        # the largest count can take nearly the whole open-file limit.
+        await subject.close_down_to(0)
+        await subject.server_counts(0)
+    for subject in everyone:
         await subject.open_until(tabs)
         # Streams the client closed must end on the server too, or they leak.
         subject.counted = await subject.server_counts(len(subject.streams))
