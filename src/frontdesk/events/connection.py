@@ -67,7 +67,9 @@ class EventStreamResponse(StreamingResponse):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connection = _Connection(self.source, send)
         try:
-            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            headers, self.raw_headers = self.raw_headers, []  # not kept for the stream's life
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            del headers
             await connection.run(receive)
         finally:
             # Also when it never started (the client left before the headers went out):
