@@ -223,11 +223,20 @@ def subjects(servers: dict[str, Server], fixture: Fixture, tabs: int) -> list[Su
     ]
 
 
-async def measure(everyone: list[Subject], checkpoints: list[int], tabs: int, rounds: int) -> None:
+async def measure(
+    everyone: list[Subject],
+    checkpoints: list[int],
+    tabs: int,
+    rounds: int,
+    agent_most: int | None = None,
+) -> None:
     """Memory on each server in turn, then latency rounds alternating between them."""
     for subject in everyone:
         print(f"memory: {subject.label}", flush=True)
-        await subject.measure_memory(checkpoints)
+        counts = checkpoints
+        if subject.label == "agent" and agent_most is not None:
+            counts = [n for n in checkpoints if n <= agent_most] or [agent_most]
+        await subject.measure_memory(counts)
         # All closed before the next server's turn: one server's streams at a time, so
         # the largest count can take nearly the whole open-file limit.
         await subject.close_down_to(0)
