@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.streams.clients import OpenFailed, Round, Stream, open_stream, request
-from bench.streams.servers import Fixture, KiB, MiB, Server
+from bench.streams.servers import Fixture, KiB, MiB, Server, widget_address
 
-GOAL_STREAMS = 10_000
+GOAL_STREAMS = 20_000
 GOAL_BYTES = 1024 * MiB
 # Enough in flight to keep the server busy while opening, few enough for its listen backlog.
 OPEN_CONCURRENCY = 32
@@ -141,7 +141,7 @@ class Subject:
             "idle_rss_bytes": idle,
             "checkpoints": rows,
             "marginal_kib_per_stream": marginal,
-            "projected_rss_10k_streams_mib": round(projected / MiB, 1),
+            "projected_rss_20k_streams_mib": round(projected / MiB, 1),
             "projected_under_1_gib": projected < GOAL_BYTES,
             "open_failures": dict(self.failures),
         }
@@ -203,7 +203,8 @@ def subjects(servers: dict[str, Server], fixture: Fixture, tabs: int) -> list[Su
             token = fixture.tabs_token
         else:
             token = fixture.spread_tokens[index % len(fixture.spread_tokens)]
-        return f"/api/v1/chat/conversations/{token}/events?site_key={fixture.site_key}", {}
+        path = f"/api/v1/chat/conversations/{token}/events?site_key={fixture.site_key}"
+        return path, {"X-Forwarded-For": widget_address(index)}
 
     return [
         Subject(
@@ -213,18 +214,34 @@ def subjects(servers: dict[str, Server], fixture: Fixture, tabs: int) -> list[Su
             lambda marker: ("/publish", {}, json.dumps({"message": marker}).encode()),
         ),
         Subject(
-            "agent", servers["agent"], lambda _: ("/api/v1/agent/events", bearer), frontdesk_post
+            "agent",
+            servers["agent"],
+            lambda index: ("/api/v1/agent/events", fixture.agent_headers(index)),
+            frontdesk_post,
         ),
         Subject("widget", servers["widget"], widget_target, frontdesk_post),
     ]
 
 
-async def measure(everyone: list[Subject], checkpoints: list[int], tabs: int, rounds: int) -> None:
+async def measure(
+    everyone: list[Subject],
+    checkpoints: list[int],
+    tabs: int,
+    rounds: int,
+    agent_most: int | None = None,
+) -> None:
     """Memory on each server in turn, then latency rounds alternating between them."""
     for subject in everyone:
         print(f"memory: {subject.label}", flush=True)
-        await subject.measure_memory(checkpoints)
-        await subject.close_down_to(tabs)
+        counts = checkpoints
+        if subject.label == "agent" and agent_most is not None:
+            counts = [n for n in checkpoints if n <= agent_most] or [agent_most]
+        await subject.measure_memory(counts)
+        # All closed before the next server's turn: one server's streams at a time, so
+        # the largest count can take nearly the whole open-file limit.
+        await subject.close_down_to(0)
+        await subject.server_counts(0)
+    for subject in everyone:
         await subject.open_until(tabs)
         # Streams the client closed must end on the server too, or they leak.
         subject.counted = await subject.server_counts(len(subject.streams))

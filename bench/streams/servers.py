@@ -6,6 +6,7 @@ own process so that the memory one holds for its streams never counts against an
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import resource
@@ -28,18 +29,29 @@ MiB = 1024 * 1024
 SPREAD_CONVERSATIONS = 20
 # The highest limit the contract allows: the benchmark must not be what is measured.
 HIGH_LIMIT = 1_000_000
+# Contract section 12 (events/slots.py): open streams per agent, and per account and client
+# address. The benchmark spreads its streams over enough agents and addresses.
+STREAMS_PER_AGENT = 10
+STREAMS_PER_ADDRESS = 5
+# Agents created at once while preparing (each is an argon2 hash on the server).
+AGENT_CONCURRENCY = 4
 
 
 def raise_fd_limit(needed: int) -> int:
-    """Lift this process's open-file limit to its hard limit; children inherit it."""
+    """Lift this process's open-file limit as far as allowed; children inherit it.
+
+    The hard limit too where that is allowed (CAP_SYS_RESOURCE); otherwise the soft limit
+    goes up to the hard one, and the caller sees from the answer whether that is enough.
+    """
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (needed, needed))
+            soft, hard = needed, needed
+        except (ValueError, OSError):
+            pass  # not allowed: stay under the old hard limit
     target = hard if hard != resource.RLIM_INFINITY else max(soft, needed)
     resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-    if target < needed:
-        raise SystemExit(
-            f"open-file limit {target} is below the {needed} this run needs: "
-            "lower --streams or raise the hard limit (ulimit -Hn)"
-        )
     return target
 
 
@@ -145,9 +157,42 @@ class Fixture:
     tabs_token: str  # the one visitor whose many tabs take the widget latency rounds
     tabs_id: int
     spread_tokens: list[str]
+    # One API token per agent; the i-th agent stream uses agent_tokens[i // 10].
+    agent_tokens: list[str]
+
+    def agent_headers(self, index: int) -> dict[str, str]:
+        token = self.agent_tokens[index // STREAMS_PER_AGENT]
+        return {"Authorization": f"Bearer {token}"}
 
 
-def prepare(base: str, account: BenchAccount) -> Fixture:
+def widget_address(index: int) -> str:
+    """The client address (X-Forwarded-For) of the i-th widget stream: 5 per address."""
+    n = index // STREAMS_PER_ADDRESS
+    return f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+
+
+async def create_agents(base: str, admin: dict[str, str], count: int) -> list[str]:
+    """`count` agents of the account (POST /api/v1/agent/agents); their API tokens."""
+    gate = asyncio.Semaphore(AGENT_CONCURRENCY)
+    run = uuid.uuid4().hex[:8]
+
+    async def one(client: httpx.AsyncClient, n: int) -> str:
+        body = {
+            "email": f"agent-{run}-{n}@example.com",
+            "name": f"Agent {n}",
+            "password": "streams-bench-password",
+            "role": "agent",
+        }
+        async with gate:
+            created = await client.post("/api/v1/agent/agents", json=body, headers=admin)
+        assert created.status_code == 201, created.text
+        return str(created.json()["api_token"])
+
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        return list(await asyncio.gather(*(one(client, n) for n in range(count))))
+
+
+def prepare(base: str, account: BenchAccount, most: int) -> Fixture:
     admin = account.admin_headers
     widget = account.widget_headers
     limits = {
@@ -174,23 +219,38 @@ def prepare(base: str, account: BenchAccount) -> Fixture:
             "/api/v1/agent/conversations", params={"limit": 100}, headers=admin
         ).json()
         ids = {c["visitor_token"]: c["id"] for c in listing["conversations"]}
-    return Fixture(account.site_key, account.api_token, tokens[0], ids[tokens[0]], tokens[1:])
+    # The admin is one agent; the others are made for the benchmark's agent streams.
+    agents = max(0, -(-most // STREAMS_PER_AGENT) - 1)
+    if agents:
+        print(f"creating {agents} agents for {most} agent streams", flush=True)
+    agent_tokens = [account.api_token, *asyncio.run(create_agents(base, admin, agents))]
+    return Fixture(
+        account.site_key, account.api_token, tokens[0], ids[tokens[0]], tokens[1:], agent_tokens
+    )
 
 
-def start_servers(logs: Path, servers: dict[str, Server]) -> Fixture:
-    """Start the agent, widget and baseline servers into `servers`, and set up the account.
+def start_servers(logs: Path, servers: dict[str, Server], most: int) -> Fixture:
+    """Start the agent, widget and baseline servers into `servers`, and set up the account
+    with enough agents for `most` agent streams.
 
     Fills the caller's dict as each one comes up, so that if a later one fails the caller
     still stops those already running.
     """
-    env = frontdesk_env(logs / "data", FRONTDESK_SECRET_KEY="streams-bench")
+    # The widget streams come from many client addresses (X-Forwarded-For from loopback).
+    env = frontdesk_env(
+        logs / "data", FRONTDESK_SECRET_KEY="streams-bench", FRONTDESK_TRUSTED_PROXIES="127.0.0.1"
+    )
     account = create_account(env, "Streams bench", "streams-bench@example.com")
     serve = [sys.executable, "-m", "frontdesk", "serve"]
     servers["agent"] = start_server("agent", "agent", serve, env, logs, "/readyz")
-    fixture = prepare(servers["agent"].base, account)
+    fixture = prepare(servers["agent"].base, account, most)
     # One serving process per SQLite database (its caches and event bus are in-process):
     # the widget server gets a copy of the prepared database, same account, same ids.
-    widget_env = frontdesk_env(logs / "widget-data", FRONTDESK_SECRET_KEY="streams-bench")
+    widget_env = frontdesk_env(
+        logs / "widget-data",
+        FRONTDESK_SECRET_KEY="streams-bench",
+        FRONTDESK_TRUSTED_PROXIES="127.0.0.1",
+    )
     copy_database(logs / "data" / "frontdesk.db", logs / "widget-data" / "frontdesk.db")
     servers["widget"] = start_server("widget", "widget", serve, widget_env, logs, "/readyz")
     # The options `frontdesk serve` gives uvicorn (cli.py), for the same server stack.

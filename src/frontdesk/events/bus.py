@@ -10,9 +10,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import orjson
@@ -59,18 +58,37 @@ class Event:
         return cls(**orjson.loads(raw))
 
 
-@dataclass(eq=False)
 class Subscription:
-    account_id: int
-    conversation_id: int | None = None
-    queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
-    overflowed: bool = False
+    """Where the bus delivers one subscriber's events: those of an account, or of one of
+    its conversations. A list and a callback rather than a queue: thousands are open at
+    once, and an idle one should cost next to nothing (see connection.py)."""
+
+    __slots__ = ("account_id", "conversation_id", "events", "on_event", "overflowed")
+
+    def __init__(
+        self,
+        account_id: int,
+        conversation_id: int | None = None,
+        on_event: Callable[[], None] | None = None,
+    ) -> None:
+        self.account_id = account_id
+        self.conversation_id = conversation_id
+        self.events: list[Event] = []
+        self.on_event = on_event
+        self.overflowed = False
 
     def deliver(self, event: Event) -> None:
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
+        if len(self.events) >= QUEUE_SIZE:
             self.overflowed = True
+        else:
+            self.events.append(event)
+        if self.on_event is not None:
+            self.on_event()
+
+    def take(self) -> list[Event]:
+        """The events delivered since the last take, oldest first."""
+        events, self.events = self.events, []
+        return events
 
 
 Listener = Callable[[Event], None]
@@ -120,26 +138,23 @@ class InProcessBus:
                 Event(account_id=subscription.account_id, type=event_type, ts_us=0, data={})
             )
 
-    @asynccontextmanager
-    async def subscribe(
-        self, account_id: int, conversation_id: int | None = None
-    ) -> AsyncIterator[Subscription]:
-        """Events of the account, or only of one of its conversations."""
-        subscription = Subscription(account_id, conversation_id)
-        index, key = (
-            (self._by_account, account_id)
-            if conversation_id is None
-            else (self._by_conversation, conversation_id)
-        )
+    def add(self, subscription: Subscription) -> None:
+        """From now on `subscription` gets the events of its account or conversation."""
+        index, key = self._index_of(subscription)
         index.setdefault(key, set()).add(subscription)
-        try:
-            yield subscription
-        finally:
-            group = index.get(key)
-            if group is not None:
-                group.discard(subscription)
-                if not group:
-                    del index[key]
+
+    def remove(self, subscription: Subscription) -> None:
+        index, key = self._index_of(subscription)
+        group = index.get(key)
+        if group is not None:
+            group.discard(subscription)
+            if not group:
+                del index[key]
+
+    def _index_of(self, subscription: Subscription) -> tuple[dict[int, set[Subscription]], int]:
+        if subscription.conversation_id is None:
+            return self._by_account, subscription.account_id
+        return self._by_conversation, subscription.conversation_id
 
 
 class RedisBus(InProcessBus):

@@ -12,6 +12,8 @@ import time
 
 
 class StreamTimer:
+    __slots__ = ("end", "heartbeat", "next_beat", "next_check", "recheck")
+
     def __init__(self, heartbeat: float, lifetime: float, recheck: float | None = None) -> None:
         now = time.monotonic()
         self.heartbeat = heartbeat

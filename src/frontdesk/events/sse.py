@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
-import anyio
 import orjson
 from starlette.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
 
 from frontdesk.errors import AppError
+from frontdesk.events.connection import EventSource, EventStreamResponse
 from frontdesk.kit.clock import parse_iso
 
 # Reconnect quickly: a visitor waiting for a reply shouldn't wait long after a blip.
@@ -26,6 +25,26 @@ def frame(event: str, data: Any, event_id: str | None = None) -> bytes:
     return f"{head}event: {event}\ndata: ".encode() + orjson.dumps(data) + b"\n\n"
 
 
+# Recently rendered frames, by event and form: a message fanned out to a thousand streams
+# is serialized once. The event is kept with its frame so that its id can't be reused.
+_RENDERED: dict[tuple[int, str], tuple[object, bytes]] = {}
+_RENDERED_MAX = 256
+E = TypeVar("E")
+
+
+def frame_once(event: E, form: str, render: Callable[[E], bytes]) -> bytes:
+    """`render(event)`, in `form`, rendered once for all the streams the event reaches."""
+    key = (id(event), form)
+    hit = _RENDERED.get(key)
+    if hit is not None and hit[0] is event:
+        return hit[1]
+    if len(_RENDERED) >= _RENDERED_MAX:
+        _RENDERED.clear()
+    chunk = render(event)
+    _RENDERED[key] = (event, chunk)
+    return chunk
+
+
 def resume_point(headers: Mapping[str, str], query: Mapping[str, str]) -> int | None:
     """Microseconds from Last-Event-ID (header, or `last_event_id` query), if sent."""
     raw = headers.get("last-event-id") or query.get("last_event_id")
@@ -37,39 +56,18 @@ def resume_point(headers: Mapping[str, str], query: Mapping[str, str]) -> int | 
     return since
 
 
-class _EventStream(StreamingResponse):
-    """A stream that runs `on_close` however it ends: done, failed, or the client gone.
-
-    Also when it never started (the client left before the headers went out), which the
-    body's own `finally` would miss: an open-stream slot must never be kept by a stream
-    that isn't there.
-    """
-
-    on_close: Callable[[], Awaitable[None]] | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            if self.on_close is not None:
-                # Shielded: a disconnect cancels the response, and this must still run.
-                with anyio.CancelScope(shield=True):
-                    await self.on_close()
-
-
 def event_stream(
-    body: AsyncIterator[bytes],
+    source: EventSource,
     headers: Mapping[str, str] | None = None,
     on_close: Callable[[], Awaitable[None]] | None = None,
 ) -> StreamingResponse:
-    response = _EventStream(
-        body,
-        media_type="text/event-stream",
-        headers={
+    """The response carrying `source`; `on_close` runs however it ends (the client gone too)."""
+    return EventStreamResponse(
+        source,
+        {
             **(headers or {}),
             "Cache-Control": "no-cache",
             "X-Accel-Buffering": "no",  # nginx: don't buffer a stream
         },
+        on_close,
     )
-    response.on_close = on_close
-    return response
