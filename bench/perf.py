@@ -354,7 +354,7 @@ def run_backend(
             scenarios = [s for s in scenarios if s.name.split()[0].rstrip(",") in wanted]
         for scenario in scenarios:
             found["scenarios"][scenario.name] = compare(  # type: ignore[index]
-                raw_base, fd.base, scenario, work, args
+                raw_base, fd, scenario, work, args
             )
         if not args.no_scaling:
             found["scaling"] = scaling(fd, work, args)
@@ -392,20 +392,32 @@ TARGETS = {
 SCALING_TARGET = 1.2  # poll p50 with the big history / with the small one, at most
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used so far (/proc, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def compare(
-    raw_base: str, fd_base: str, scenario: Scenario, work: Path, args: argparse.Namespace
+    raw_base: str, fd: Frontdesk, scenario: Scenario, work: Path, args: argparse.Namespace
 ) -> dict[str, object]:
     """`--rounds` back-to-back pairs (raw app, then Frontdesk); the median of each.
 
     Pairs, not one long run each: on a shared machine the ceiling itself drifts by a tenth
-    from minute to minute, and a ratio is only fair between neighbours.
+    from minute to minute, and a ratio is only fair between neighbours. Also Frontdesk's
+    own CPU per request (the server process, from /proc): what a request costs whatever
+    else the machine is doing, and what a second instance would need a core for.
     """
     # The ceiling answers the same request shape (body included) in the same run.
     raw_shape = Scenario(scenario.name, scenario.method, "/", scenario.headers, scenario.body)
     rounds = []
+    cpu_us = []
     for _ in range(args.rounds):
         ceiling = wrk(raw_base, raw_shape, args.duration, args.connections, work, args.visitors)
-        measured = wrk(fd_base, scenario, args.duration, args.connections, work, args.visitors)
+        before = server_cpu_seconds(fd.process.pid)
+        measured = wrk(fd.base, scenario, args.duration, args.connections, work, args.visitors)
+        used = server_cpu_seconds(fd.process.pid) - before
+        cpu_us.append(used / max(1, measured.requests) * 1e6)
         rounds.append((measured, ceiling, measured.req_per_s / ceiling.req_per_s))
     median = statistics.median
     ratio = median(r[2] for r in rounds)
@@ -418,7 +430,8 @@ def compare(
         f"  ratio {ratio:.3f} ({' '.join(f'{r[2]:.2f}' for r in rounds)})"
         + (f"  target {target}: {'met' if ratio >= target else 'NOT met'}" if target else "")
         + f"  non-2xx {sum(r[0].non_2xx for r in rounds)}"
-        + f"  socket errors {sum(r[0].socket_errors for r in rounds)}",
+        + f"  socket errors {sum(r[0].socket_errors for r in rounds)}"
+        + f"  server CPU {median(cpu_us):.0f} us/request",
         flush=True,
     )
     return {
@@ -427,6 +440,7 @@ def compare(
         "met": None if target is None else ratio >= target,
         "frontdesk_req_per_s": round(median(r[0].req_per_s for r in rounds)),
         "raw_req_per_s": round(median(r[1].req_per_s for r in rounds)),
+        "server_cpu_us_per_request": round(median(cpu_us)),
         "rounds": [
             {"frontdesk": asdict(m), "raw": asdict(c), "ratio": round(q, 3)} for m, c, q in rounds
         ],

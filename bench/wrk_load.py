@@ -54,6 +54,7 @@ class Load:
     p99_ms: float
     non_2xx: int
     socket_errors: int
+    requests: int = 0
 
 
 @dataclass
@@ -118,4 +119,5 @@ def wrk(
         p99_ms=data["p99_us"] / 1000,
         non_2xx=data["non_2xx"],
         socket_errors=data["socket_errors"],
+        requests=data["requests"],
     )
