@@ -18,7 +18,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Integer,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.conversations import queries
@@ -32,8 +44,10 @@ from frontdesk.models import (
     Conversation,
     IdempotencyKey,
     Message,
+    ReplyCount,
     StoredMessage,
 )
+from frontdesk.models.base import Micros
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +59,20 @@ class Locked:
     status: str
     last_message_us: int
     contact_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """What one message adds to its conversation's public message counts."""
+
+    inbound: int
+    outbound: int
+
+    @classmethod
+    def of(cls, direction: str, private: bool) -> Counted:
+        if private:  # notes are nobody's message: reports leave them out
+            return cls(0, 0)
+        return cls(int(direction == "inbound"), int(direction == "outbound"))
 
 
 class NeedsSession(Exception):
@@ -70,11 +98,15 @@ class MessageRows(Protocol):
         self, conversation_id: int, key: str, message_id: int, created_us: int
     ) -> None: ...
 
-    async def touch(self, conversation_id: int, ts: int, message_id: int, status: str) -> None:
-        """The conversation's newest message and activity are now this one."""
+    async def touch(
+        self, conversation_id: int, ts: int, message_id: int, status: str, counted: Counted
+    ) -> None:
+        """The conversation's newest message and activity are now this one; `counted`: add
+        it to the conversation's public message counts (reports)."""
 
-    async def first_reply(self, conversation_id: int, ts: int, agent_id: int) -> None:
-        """Record an agent's first public reply (reports read it), unless one is recorded."""
+    async def agent_reply(self, conversation_id: int, ts: int, agent_id: int) -> None:
+        """Count an agent's public reply, and record it as the first one (its time and
+        agent) unless one is recorded: reports read both."""
 
     async def reopened(self, conversation_id: int) -> None:
         """Queue the event of a closed conversation reopened by this message."""
@@ -123,6 +155,50 @@ _TOUCH = (
         updated_us=bindparam("ts"),
         last_message_id=bindparam("mid"),
         status=bindparam("status"),
+        inbound_count=Conversation.inbound_count + bindparam("inbound"),
+        outbound_count=Conversation.outbound_count + bindparam("outbound"),
+    )
+)
+# A literal 1: a bare sqlite3 connection is given only the named parameters.
+_ONE = literal_column("1", Integer)
+# Reports read a conversation's first agent reply and each agent's public replies from
+# these rows, not from its messages. The first agent to reply is counted on the
+# conversation row (most conversations have one agent: reports then need no join); any
+# other agent in reply_counts, when that UPDATE matched no row.
+_AGENT_REPLY = (
+    update(Conversation)
+    .where(
+        Conversation.id == bindparam("cid"),
+        or_(
+            Conversation.first_reply_us.is_(None),
+            Conversation.first_reply_agent_id == bindparam("aid"),
+        ),
+    )
+    .values(
+        first_reply_us=func.coalesce(Conversation.first_reply_us, bindparam("ts", type_=Micros)),
+        first_reply_agent_id=bindparam("aid"),
+        first_agent_replies=Conversation.first_agent_replies + _ONE,
+    )
+)
+_COUNT_REPLY_VALUES = {
+    "conversation_id": bindparam("cid"),
+    "agent_id": bindparam("aid"),
+    "replies": _ONE,
+}
+_COUNT_REPLY_PG = (
+    pg_insert(ReplyCount)
+    .values(_COUNT_REPLY_VALUES)
+    .on_conflict_do_update(
+        index_elements=["conversation_id", "agent_id"],
+        set_={"replies": ReplyCount.replies + _ONE},
+    )
+)
+_COUNT_REPLY_SQLITE = (
+    sqlite_insert(ReplyCount)
+    .values(_COUNT_REPLY_VALUES)
+    .on_conflict_do_update(
+        index_elements=["conversation_id", "agent_id"],
+        set_={"replies": ReplyCount.replies + _ONE},
     )
 )
 
@@ -196,13 +272,21 @@ class SessionRows:
             _INSERT_KEY, _key_values(conversation_id, key, message_id, created_us)
         )
 
-    async def touch(self, conversation_id: int, ts: int, message_id: int, status: str) -> None:
+    async def touch(
+        self, conversation_id: int, ts: int, message_id: int, status: str, counted: Counted
+    ) -> None:
         connection = await self.session.connection()
-        await connection.execute(_TOUCH, _touch_values(conversation_id, ts, message_id, status))
+        values = _touch_values(conversation_id, ts, message_id, status, counted)
+        await connection.execute(_TOUCH, values)
 
-    async def first_reply(self, conversation_id: int, ts: int, agent_id: int) -> None:
+    async def agent_reply(self, conversation_id: int, ts: int, agent_id: int) -> None:
         connection = await self.session.connection()
-        await connection.execute(_FIRST_REPLY, {"cid": conversation_id, "ts": ts, "aid": agent_id})
+        values = {"cid": conversation_id, "ts": ts, "aid": agent_id}
+        if (await connection.execute(_AGENT_REPLY, values)).rowcount:
+            return
+        postgres = connection.dialect.name == "postgresql"
+        statement = _COUNT_REPLY_PG if postgres else _COUNT_REPLY_SQLITE
+        await connection.execute(statement, values)
 
     async def reopened(self, conversation_id: int) -> None:
         conversation = await lock_conversation(self.session, conversation_id)
@@ -221,8 +305,17 @@ def _key_values(conversation_id: int, key: str, message_id: int, created_us: int
     }
 
 
-def _touch_values(conversation_id: int, ts: int, message_id: int, status: str) -> dict[str, Any]:
-    return {"cid": conversation_id, "ts": ts, "mid": message_id, "status": status}
+def _touch_values(
+    conversation_id: int, ts: int, message_id: int, status: str, counted: Counted
+) -> dict[str, Any]:
+    return {
+        "cid": conversation_id,
+        "ts": ts,
+        "mid": message_id,
+        "status": status,
+        "inbound": counted.inbound,
+        "outbound": counted.outbound,
+    }
 
 
 _MESSAGE_COLUMNS = (
@@ -243,14 +336,7 @@ _ATTACHMENT_COLUMNS = (
     "storage_key",
     "created_us",
 )
-_SQLITE_LOCK = sqlite_sql(
-    _LOCK
-)  # Kept on the conversation so reports read one row per conversation, not its messages.
-_FIRST_REPLY = (
-    update(Conversation)
-    .where(Conversation.id == bindparam("cid"), Conversation.first_reply_us.is_(None))
-    .values(first_reply_us=bindparam("ts"), first_reply_agent_id=bindparam("aid"))
-)
+_SQLITE_LOCK = sqlite_sql(_LOCK)
 
 _SQLITE_FIND_KEY = sqlite_sql(_FIND_KEY)
 _SQLITE_FORGET_KEY = sqlite_sql(_FORGET_KEY)
@@ -260,7 +346,8 @@ _SQLITE_INSERT_MESSAGE = sqlite_sql(_INSERT_MESSAGE, *_MESSAGE_COLUMNS)
 _SQLITE_INSERT_ATTACHMENT = sqlite_sql(_INSERT_ATTACHMENT, *_ATTACHMENT_COLUMNS)
 _SQLITE_INSERT_KEY = sqlite_sql(_INSERT_KEY, "conversation_id", "key", "message_id", "created_us")
 _SQLITE_TOUCH = sqlite_sql(_TOUCH)
-_SQLITE_FIRST_REPLY = sqlite_sql(_FIRST_REPLY)
+_SQLITE_AGENT_REPLY = sqlite_sql(_AGENT_REPLY)
+_SQLITE_COUNT_REPLY = sqlite_sql(_COUNT_REPLY_SQLITE)
 
 
 class SqliteRows:
@@ -311,13 +398,16 @@ class SqliteRows:
         values = _key_values(conversation_id, key, message_id, created_us)
         self.connection.execute(_SQLITE_INSERT_KEY, values)
 
-    async def touch(self, conversation_id: int, ts: int, message_id: int, status: str) -> None:
-        values = _touch_values(conversation_id, ts, message_id, status)
+    async def touch(
+        self, conversation_id: int, ts: int, message_id: int, status: str, counted: Counted
+    ) -> None:
+        values = _touch_values(conversation_id, ts, message_id, status, counted)
         self.connection.execute(_SQLITE_TOUCH, values)
 
-    async def first_reply(self, conversation_id: int, ts: int, agent_id: int) -> None:
+    async def agent_reply(self, conversation_id: int, ts: int, agent_id: int) -> None:
         values = {"cid": conversation_id, "ts": ts, "aid": agent_id}
-        self.connection.execute(_SQLITE_FIRST_REPLY, values)
+        if not self.connection.execute(_SQLITE_AGENT_REPLY, values).rowcount:
+            self.connection.execute(_SQLITE_COUNT_REPLY, values)
 
     async def reopened(self, conversation_id: int) -> None:
         # The conversation's event carries its whole view, built by the ORM's queries; a

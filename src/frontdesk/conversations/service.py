@@ -17,6 +17,7 @@ from frontdesk.conversations import queries
 from frontdesk.conversations.labels import replace_labels
 from frontdesk.conversations.limits import CONVERSATION_NOT_FOUND
 from frontdesk.conversations.message_rows import (
+    Counted,
     MessageRows,
     NeedsSession,
     SessionRows,
@@ -109,10 +110,12 @@ async def post_message(
     if idempotency_key is not None:
         await rows.insert_idempotency_key(conversation_id, idempotency_key, message.id, now)
     reopened = direction == "inbound" and locked.status == "closed"
-    await rows.touch(conversation_id, created_us, message.id, "open" if reopened else locked.status)
+    status = "open" if reopened else locked.status
+    counted = Counted.of(direction, private)
+    await rows.touch(conversation_id, created_us, message.id, status, counted)
     if agent_id is not None and direction == "outbound" and not private:
         # Auto-replies and away messages have no agent: they never answer (reports).
-        await rows.first_reply(conversation_id, created_us, agent_id)
+        await rows.agent_reply(conversation_id, created_us, agent_id)
 
     rows.queue(
         Event(
