@@ -46,7 +46,7 @@ async def write(db, account_id: int, stories: list[Story]) -> list[int]:
         )
         ids = []
         for n, story in enumerate(stories):
-            last = story.start + int(max(s for s, *_ in story.messages) * S)
+            last = story.start + round(max(s for s, *_ in story.messages) * S)
             # As post_message keeps them: the first inbound, the first public agent reply,
             # the public messages each way, the first agent's replies on the row and any
             # other agent's in reply_counts.
@@ -75,8 +75,8 @@ async def write(db, account_id: int, stories: list[Story]) -> list[int]:
                         else None
                     ),
                     rating_score=story.rating,
-                    first_inbound_us=story.start + int(min(inbound) * S) if inbound else None,
-                    first_reply_us=story.start + int(replies[0][0] * S) if replies else None,
+                    first_inbound_us=story.start + round(min(inbound) * S) if inbound else None,
+                    first_reply_us=story.start + round(replies[0][0] * S) if replies else None,
                     first_reply_agent_id=first_agent,
                     rating_us=last if story.rating else None,
                     inbound_count=public["inbound"],
@@ -96,7 +96,7 @@ async def write(db, account_id: int, stories: list[Story]) -> list[int]:
                         "author": "someone",
                         "agent_id": agent_id,
                         "private": private,
-                        "created_us": story.start + int(seconds * S),
+                        "created_us": story.start + round(seconds * S),
                     }
                     for seconds, direction, agent_id, private in story.messages
                 ],
