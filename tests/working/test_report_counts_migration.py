@@ -107,7 +107,7 @@ async def test_the_migration_counts_the_messages_already_stored(empty_url):
                 password="another long password",
                 role="agent",
             )
-            contact = await session.scalar(
+            contact_id = await session.scalar(
                 insert(Contact)
                 .values(
                     account_id=made.account.id,
@@ -118,6 +118,8 @@ async def test_the_migration_counts_the_messages_already_stored(empty_url):
                 )
                 .returning(Contact.id)
             )
+            assert contact_id is not None
+            contact = int(contact_id)
             # As 0008 filled them: the first inbound, the first public agent reply.
             answered = await conversation(
                 session,

@@ -29,7 +29,7 @@ def stories(start: int, end: int, ada: int, sam: int) -> list[Story]:
 
     made = []
 
-    def story(created: int, *messages: tuple[int, str, int | None, bool]) -> None:
+    def story(created, *messages):
         made.append(Story(created, [said(at, created, *rest) for at, *rest in messages]))
 
     # Begun before the range: only what is said from its first microsecond counts.
@@ -77,7 +77,8 @@ def stories(start: int, end: int, ada: int, sam: int) -> list[Story]:
 
 
 def expected(made: list[Story], start: int, end: int) -> tuple[Counter, Counter]:
-    messages, replies = Counter(), Counter()
+    messages: Counter[str] = Counter()
+    replies: Counter[int] = Counter()
     for s in made:
         for seconds, direction, agent, private in s.messages:
             at = s.start + round(seconds * S)
