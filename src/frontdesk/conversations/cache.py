@@ -132,3 +132,11 @@ class ConversationCache:
                 cached = self._cache.get((event.account_id, event.visitor_token))
                 if cached is not None:
                     cached.append(event.ts_us, event.public)
+        elif event.type == "conversation.updated":
+            # Polls answer with the conversation's status (a close makes the widget ask for
+            # a rating): the cached row takes the new one, and no load in flight keeps the old.
+            self._cache.fence()
+            token, status = event.data.get("visitor_token"), event.data.get("status")
+            cached = self._cache.get((event.account_id, token)) if isinstance(token, str) else None
+            if cached is not None and isinstance(status, str):
+                cached.conversation.status = status

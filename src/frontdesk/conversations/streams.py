@@ -93,6 +93,9 @@ class _VisitorStream:
             watermark, behind = since, True
         timer = StreamTimer(self.rt.heartbeat_seconds, self.rt.settings.stream_max_seconds)
         yield PREAMBLE
+        if self.status == "closed":
+            # Closed before this stream began (a reload, a reconnect): the widget asks now.
+            yield frame("status", {"status": self.status})
         while True:
             if behind or self.subscription.overflowed:
                 self.subscription.overflowed = False
