@@ -22,6 +22,7 @@ interpolates as PostgreSQL's percentile_cont does.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -153,36 +154,43 @@ class Figures:
 
 @dataclass
 class Durations:
-    """First responses (overall, by day, by agent) and resolutions, unsorted, in µs."""
+    """First responses (overall, by day, by agent) and resolutions, in µs.
 
-    responses: list[int] = field(default_factory=list)
+    Each (day, agent) group is sorted on arrival (a few dozen values); a day's or an
+    agent's list is then made of sorted runs, which sorted() merges rather than sorts, and
+    the overall list is made of the agents' sorted lists.
+    """
+
     resolutions: list[int] = field(default_factory=list)
     by_day: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
-    by_agent: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    # None: a first reply whose agent has since been removed.
+    by_agent: dict[int | None, list[int]] = field(default_factory=lambda: defaultdict(list))
 
     def add(
         self, day: int, agent: int | None, responses: str | None, resolutions: str | None
     ) -> None:
-        numbers = _numbers(responses)
-        self.responses += numbers
+        numbers = sorted(_numbers(responses))
         self.by_day[day] += numbers
-        if agent is not None and numbers:
-            self.by_agent[agent] += numbers
+        self.by_agent[agent] += numbers
         self.resolutions += _numbers(resolutions)
 
     def spread_into(self, figures: Figures) -> None:
-        figures.first_response = Spread.of(sorted(self.responses))
+        by_agent = {agent: sorted(values) for agent, values in self.by_agent.items()}
+        responses = sorted(itertools.chain.from_iterable(by_agent.values()))
+        figures.first_response = Spread.of(responses)
         figures.resolution = Spread.of(sorted(self.resolutions))
-        figures.first_response_by_day = _spreads(self.by_day)
-        figures.first_response_by_agent = _spreads(self.by_agent)
+        figures.first_response_by_day = {
+            day: Spread.of(sorted(values)) for day, values in self.by_day.items()
+        }
+        figures.first_response_by_agent = {
+            agent: Spread.of(values)
+            for agent, values in by_agent.items()
+            if agent is not None and values
+        }
 
 
 def _numbers(joined: str | None) -> list[int]:
-    return [int(n) for n in joined.split(",")] if joined else []
-
-
-def _spreads(groups: dict[int, list[int]]) -> dict[int, Spread]:
-    return {key: Spread.of(sorted(values)) for key, values in groups.items()}
+    return list(map(int, joined.split(","))) if joined else []
 
 
 async def report_figures(session: AsyncSession, account_id: int, window: Window) -> Figures:
