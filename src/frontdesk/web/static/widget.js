@@ -43,8 +43,7 @@
   const OFFLINE = "We couldn't reach the chat service. Check your connection and try again.";
   const FAILED = 'Something went wrong. Please try again.';
 
-  // Resolves to {status, ok, data, error, retryAfter, state}; never throws, so callers just
-  // branch. state: the conversation's status, which a read of its messages carries.
+  // Resolves to {status, ok, data, error, retryAfter, state}; never throws, so callers just branch.
   const call = async (method, path, body, headers) => {
     const init = { method, credentials: 'omit', headers: { 'X-Api-Key': siteKey, ...headers } };
     if (body instanceof FormData) init.body = body;
@@ -59,8 +58,8 @@
     try { data = await res.json(); } catch { /* a proxy's HTML page: the status still tells */ }
     const error = res.ok ? null : data && typeof data.error === 'string' ? data.error : FAILED;
     const retryAfter = parseInt(res.headers.get('Retry-After'), 10) || 0;
-    return { status: res.status, ok: res.ok, data, error, retryAfter,
-      state: res.headers.get('X-Conversation-Status') };
+    // state: open|closed, on reads of messages (X-Conversation-Status).
+    return { status: res.status, ok: res.ok, data, error, retryAfter, state: res.headers.get('X-Conversation-Status') };
   };
 
   const plural = (n, word) => n + ' ' + word + (n === 1 ? '' : 's');
