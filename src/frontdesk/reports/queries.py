@@ -10,7 +10,9 @@ and 1.4 s on PostgreSQL (bench/reports.py).
 
 Messages are counted by their own time. A conversation that began in the range and whose
 newest message is before its end has all its messages inside (a message is never older
-than its conversation), so its stored counts are used; one that began earlier or went on
+than its conversation: create_conversation stores the row, then the first message at a
+later now_us(); only a wall clock stepped back in between could break that), so its stored
+counts are used; one that began earlier or went on
 past the end is counted from its messages in the range, which are few: only those
 conversations active across an edge.
 
