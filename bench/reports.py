@@ -41,6 +41,11 @@ DAY = 86_400 * S
 BATCH = 20_000
 
 
+def _inbound(index: int) -> bool:
+    """Which of a conversation's messages are the visitor's (by their place)."""
+    return index == 0 or (index > 2 and index % 2 == 1)
+
+
 async def fill(db: Database, conversations: int, per_conversation: int) -> int:
     """The history; the account's id."""
     rng = random.Random(7)
@@ -117,9 +122,19 @@ async def fill(db: Database, conversations: int, per_conversation: int) -> int:
                 }
             )
             agent_id = rng.choice(agent_ids)
-            # As post_message keeps them (messages below: inbound, auto-reply, the agent).
+            # As post_message keeps them (messages below: inbound, auto-reply, the agent,
+            # then alternating, one of them a private note).
+            inbound = sum(1 for i in range(len(times)) if _inbound(i))
             conversation_rows[-1].update(
-                first_inbound_us=times[0], first_reply_us=times[2], first_reply_agent_id=agent_id
+                first_inbound_us=times[0],
+                first_reply_us=times[2],
+                first_reply_agent_id=agent_id,
+                inbound_count=inbound,
+                outbound_count=len(times) - inbound - (len(times) > 4),
+                # Every agent message is this agent's, all but the private note.
+                first_agent_replies=sum(
+                    1 for i in range(2, len(times)) if not _inbound(i) and i != 4
+                ),
             )
             plans.append((times, agent_id))
         async with db.write() as session:
@@ -140,7 +155,7 @@ async def fill(db: Database, conversations: int, per_conversation: int) -> int:
             message_rows = []
             for cid, (times, agent_id) in zip(ids, plans, strict=True):
                 for index, at in enumerate(times):
-                    inbound = index == 0 or (index > 2 and index % 2 == 1)
+                    inbound = _inbound(index)
                     message_rows.append(
                         {
                             "conversation_id": cid,
@@ -225,6 +240,30 @@ WHERE c.account_id = :a
 """
             ),
             params,
+        )
+        # The counts post_message keeps, as migration 0010 counts them.
+        await session.execute(
+            text(
+                """
+UPDATE conversations SET inbound_count = counted.inbound, outbound_count = counted.outbound
+FROM (SELECT conversation_id, SUM(CASE WHEN direction = 'inbound' THEN 1 ELSE 0 END) AS inbound,
+             SUM(CASE WHEN direction = 'outbound' THEN 1 ELSE 0 END) AS outbound
+      FROM messages WHERE private = false GROUP BY conversation_id) AS counted
+WHERE conversations.id = counted.conversation_id
+"""
+            )
+        )
+        # One agent answers each: all its replies are counted on the conversation's row.
+        await session.execute(
+            text(
+                """
+UPDATE conversations SET first_agent_replies = counted.replies
+FROM (SELECT conversation_id, COUNT(*) AS replies FROM messages
+      WHERE direction = 'outbound' AND agent_id IS NOT NULL AND private = false
+      GROUP BY conversation_id) AS counted
+WHERE conversations.id = counted.conversation_id
+"""
+            )
         )
     return account_id
 

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.support.browser import LiveFrontdesk
 from tests.widget.conftest import AgentAPI, eventually
-from tests.widget.test_widget_browser import start_chat
+from tests.widget.test_widget_browser import STREAM, start_chat
 
 PHONE: ViewportSize = {"width": 375, "height": 667}
 
@@ -114,3 +114,54 @@ def test_rating_on_a_phone(
         page.screenshot(path=str(artifacts / "widget-rating-phone.png"))
     finally:
         context.close()
+
+
+def test_rating_is_asked_while_polling(
+    page: Page, host_site: str, frontdesk: LiveFrontdesk, agent: AgentAPI, email: str
+):
+    """No event stream (a proxy that drops it, a browser without EventSource): the polls
+    tell the widget of the close."""
+    page.route(STREAM, lambda route: route.abort())
+    start_chat(page, host_site, email, "Polling only")
+    conversation_id = agent.conversation(email)["id"]
+    wait_for_stream(page, agent, conversation_id, "Polled reply")
+    question = page.get_by_text("How was your conversation?")
+    expect(question).to_be_hidden()
+    closed_at = time.monotonic()
+    close(frontdesk, conversation_id)
+    expect(question).to_be_visible(timeout=10_000)
+    assert time.monotonic() - closed_at < 10
+    group = page.get_by_role("group", name="How was your conversation?")
+    group.get_by_role("button", name="Rate 3 of 5").click()
+    expect(group.get_by_role("status")).to_have_text("Thank you!")
+    rating = eventually(
+        lambda: agent.client.get(f"/api/v1/agent/conversations/{conversation_id}").json()["rating"]
+    )
+    assert rating["score"] == 3
+    # The visitor writes again: the conversation is open, the question goes.
+    page.get_by_label("Message").fill("One more thing")
+    page.get_by_label("Message").press("Enter")
+    expect(question).to_be_hidden(timeout=10_000)
+
+
+def test_rating_is_asked_after_a_reload(
+    page: Page, host_site: str, frontdesk: LiveFrontdesk, agent: AgentAPI, email: str
+):
+    """Closed while the page was away: the widget that loads afterwards asks at once."""
+    start_chat(page, host_site, email, "Before the reload")
+    conversation_id = agent.conversation(email)["id"]
+    page.goto("about:blank")
+    close(frontdesk, conversation_id)
+    page.goto(host_site)
+    page.get_by_role("button", name="Open chat").click()
+    expect(page.get_by_role("log").get_by_text("Before the reload")).to_be_visible()
+    group = page.get_by_role("group", name="How was your conversation?")
+    expect(group).to_be_visible(timeout=10_000)
+    group.get_by_role("button", name="Rate 5 of 5").click()
+    expect(group.get_by_role("status")).to_have_text("Thank you!")
+    # Rated: the next page of the site doesn't ask again.
+    page.reload()
+    page.get_by_role("button", name="Open chat").click()
+    expect(page.get_by_role("log").get_by_text("Before the reload")).to_be_visible()
+    page.wait_for_timeout(1000)
+    expect(page.get_by_text("How was your conversation?")).to_be_hidden()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import insert
 
-from frontdesk.models import Contact, Conversation, Message
+from frontdesk.models import Contact, Conversation, Message, ReplyCount
 
 S = 1_000_000
 
@@ -45,12 +46,17 @@ async def write(db, account_id: int, stories: list[Story]) -> list[int]:
         )
         ids = []
         for n, story in enumerate(stories):
-            last = story.start + int(max(s for s, *_ in story.messages) * S)
-            # As post_message keeps them: the first inbound, the first public agent reply.
+            last = story.start + round(max(s for s, *_ in story.messages) * S)
+            # As post_message keeps them: the first inbound, the first public agent reply,
+            # the public messages each way, the first agent's replies on the row and any
+            # other agent's in reply_counts.
             inbound = [s for s, d, _, _ in story.messages if d == "inbound"]
             replies = sorted(
                 (s, a) for s, d, a, p in story.messages if d == "outbound" and a and not p
             )
+            public = Counter(d for _, d, _, p in story.messages if not p)
+            per_agent = Counter(a for _, a in replies)
+            first_agent = replies[0][1] if replies else None
             cid = await session.scalar(
                 insert(Conversation)
                 .values(
@@ -69,10 +75,13 @@ async def write(db, account_id: int, stories: list[Story]) -> list[int]:
                         else None
                     ),
                     rating_score=story.rating,
-                    first_inbound_us=story.start + int(min(inbound) * S) if inbound else None,
-                    first_reply_us=story.start + int(replies[0][0] * S) if replies else None,
-                    first_reply_agent_id=replies[0][1] if replies else None,
+                    first_inbound_us=story.start + round(min(inbound) * S) if inbound else None,
+                    first_reply_us=story.start + round(replies[0][0] * S) if replies else None,
+                    first_reply_agent_id=first_agent,
                     rating_us=last if story.rating else None,
+                    inbound_count=public["inbound"],
+                    outbound_count=public["outbound"],
+                    first_agent_replies=per_agent.pop(first_agent, 0) if first_agent else 0,
                 )
                 .returning(Conversation.id)
             )
@@ -87,9 +96,17 @@ async def write(db, account_id: int, stories: list[Story]) -> list[int]:
                         "author": "someone",
                         "agent_id": agent_id,
                         "private": private,
-                        "created_us": story.start + int(seconds * S),
+                        "created_us": story.start + round(seconds * S),
                     }
                     for seconds, direction, agent_id, private in story.messages
                 ],
             )
+            if per_agent:  # the others'
+                await session.execute(
+                    insert(ReplyCount),
+                    [
+                        {"conversation_id": cid, "agent_id": a, "replies": n}
+                        for a, n in per_agent.items()
+                    ],
+                )
     return ids

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from frontdesk.reports import queries
 from frontdesk.reports.service import report
 from tests.support.accounts import make_agent, start_conversation
 from tests.working.history import Story, at, write
@@ -60,10 +59,7 @@ async def scripted(app, account) -> tuple[int, int]:
     return ada, sam.id
 
 
-@pytest.mark.parametrize("agent_columns", [200, 0], ids=["column-per-agent", "grouped"])
-async def test_figures_of_a_scripted_history(client, app, account, monkeypatch, agent_columns):
-    # Both ways of counting replies per agent (queries.MAX_AGENT_COLUMNS) agree.
-    monkeypatch.setattr(queries, "MAX_AGENT_COLUMNS", agent_columns)
+async def test_figures_of_a_scripted_history(client, app, account):
     ada, sam = await scripted(app, account)
     r = await client.get(
         URL, params={"from": "2026-03-10", "to": "2026-03-11"}, headers=account.admin

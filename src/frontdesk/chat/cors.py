@@ -13,7 +13,7 @@ ALLOW_METHODS = "GET, POST, OPTIONS"
 ALLOW_HEADERS = "Content-Type, X-Api-Key, Idempotency-Key, Last-Event-ID"
 EXPOSE_HEADERS = (
     "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, "
-    "Content-Disposition, Content-Length"
+    "Content-Disposition, Content-Length, X-Conversation-Status"
 )
 
 

@@ -71,8 +71,7 @@ class ChatFastLane:
         try:
             status, content = await answer
             body = orjson.dumps(content)
-            if request.verdict is not None:
-                headers += request.verdict.raw_headers()
+            headers += request.raw_headers()
         except AppError as exc:
             error = finish_error(exc.status, exc.message, exc.headers, request.verdict)
             status, body = error.status, error.body

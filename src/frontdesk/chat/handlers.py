@@ -112,6 +112,7 @@ async def messages(rt: Runtime, request: ChatRequest, visitor_token: str) -> tup
         raise AppError(404, CONVERSATION_NOT_FOUND)
     conversation, messages = found
     await record_seen(rt.db, conversation, messages)
+    request.conversation_status = conversation.status
     return 200, messages
 
 

@@ -13,6 +13,8 @@ from starlette.types import Receive, Scope
 from frontdesk.kit.client_address import joined_forwarded_for
 from frontdesk.ratelimits import Verdict
 
+STATUS_HEADER = b"x-conversation-status"
+
 
 class ChatRequest:
     """One chat API request, and the rate-limit verdict whose headers go on its answer.
@@ -22,7 +24,7 @@ class ChatRequest:
     query the same way: a header's first value, a query parameter's last, as Starlette does.
     """
 
-    __slots__ = ("_headers", "_query", "receive", "scope", "verdict")
+    __slots__ = ("_headers", "_query", "conversation_status", "receive", "scope", "verdict")
 
     def __init__(self, scope: Scope, receive: Receive) -> None:
         self.scope = scope
@@ -31,6 +33,9 @@ class ChatRequest:
         self._query: Mapping[str, str] | None = None
         # Set by the gate: the rate-limit answer whose headers go on any response.
         self.verdict: Verdict | None = None
+        # Set by a read of messages: the conversation's status, as X-Conversation-Status,
+        # so that a widget without an event stream learns of a close from its polls.
+        self.conversation_status: str | None = None
 
     def header(self, name: bytes) -> str | None:
         value = self._headers.get(name)
@@ -57,7 +62,14 @@ class ChatRequest:
         return client[0] if client else None
 
     def rate_headers(self) -> dict[str, str]:
-        return self.verdict.headers() if self.verdict is not None else {}
+        """The headers of a successful answer: the verdict's, and the status if read."""
+        return {name.decode(): value.decode() for name, value in self.raw_headers()}
+
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        headers = self.verdict.raw_headers() if self.verdict is not None else []
+        if self.conversation_status is not None:
+            headers.append((STATUS_HEADER, self.conversation_status.encode()))
+        return headers
 
 
 @lru_cache(maxsize=4096)

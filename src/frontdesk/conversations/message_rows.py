@@ -18,7 +18,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Integer,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.conversations import queries
@@ -32,8 +44,10 @@ from frontdesk.models import (
     Conversation,
     IdempotencyKey,
     Message,
+    ReplyCount,
     StoredMessage,
 )
+from frontdesk.models.base import Micros
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +59,20 @@ class Locked:
     status: str
     last_message_us: int
     contact_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """What one message adds to its conversation's public message counts."""
+
+    inbound: int
+    outbound: int
+
+    @classmethod
+    def of(cls, direction: str, private: bool) -> Counted:
+        if private:  # notes are nobody's message: reports leave them out
+            return cls(0, 0)
+        return cls(int(direction == "inbound"), int(direction == "outbound"))
 
 
 class NeedsSession(Exception):
@@ -61,8 +89,11 @@ class MessageRows(Protocol):
 
     async def message(self, message_id: int) -> StoredMessage | None: ...
 
-    async def insert_message(self, values: dict[str, Any], status: str, address: str | None) -> int:
-        """Store the message and make it the conversation's newest (touch, below); its id.
+    async def insert_message(
+        self, values: dict[str, Any], status: str, address: str | None, counted: Counted
+    ) -> int:
+        """Store the message and make it the conversation's newest (touch, below), counted
+        in its public message counts; its id.
 
         `values` are StoredMessage's fields but the id. PostgreSQL does both in one
         statement: the conversation's lock is held for one round trip less.
@@ -74,8 +105,9 @@ class MessageRows(Protocol):
         self, conversation_id: int, key: str, message_id: int, created_us: int
     ) -> None: ...
 
-    async def first_reply(self, conversation_id: int, ts: int, agent_id: int) -> None:
-        """Record an agent's first public reply (reports read it), unless one is recorded."""
+    async def agent_reply(self, conversation_id: int, ts: int, agent_id: int) -> None:
+        """Count an agent's public reply, and record it as the first one (its time and
+        agent) unless one is recorded: reports read both."""
 
     async def reopened(self, conversation_id: int) -> None:
         """Queue the event of a closed conversation reopened by this message."""
@@ -114,13 +146,16 @@ _FIND_MESSAGE = select(
 _INSERT_MESSAGE = insert(Message).returning(Message.id)
 # The message's timestamp is the conversation's newest message, activity and update; its
 # status follows the message (reopened by a visitor's); `addr`, when given, is the address
-# of the visitor who wrote it, kept for "Block".
+# of the visitor who wrote it, kept for "Block"; the message is counted for reports.
 _TOUCHED: dict[str, Any] = {
     "last_message_us": bindparam("ts"),
     "last_activity_us": bindparam("ts"),
     "updated_us": bindparam("ts"),
     "status": bindparam("status"),
     "visitor_address": func.coalesce(bindparam("addr"), Conversation.visitor_address),
+    # The conversation's public message counts (reports; see Counted).
+    "inbound_count": Conversation.inbound_count + bindparam("inbound"),
+    "outbound_count": Conversation.outbound_count + bindparam("outbound"),
 }
 _NEW_MESSAGE = (
     insert(Message)
@@ -150,6 +185,48 @@ _TOUCH = (
     update(Conversation)
     .where(Conversation.id == bindparam("cid"))
     .values(last_message_id=bindparam("mid"), **_TOUCHED)
+)
+# A literal 1: a bare sqlite3 connection is given only the named parameters.
+_ONE = literal_column("1", Integer)
+# Reports read a conversation's first agent reply and each agent's public replies from
+# these rows, not from its messages. The first agent to reply is counted on the
+# conversation row (most conversations have one agent: reports then need no join); any
+# other agent in reply_counts, when that UPDATE matched no row.
+_AGENT_REPLY = (
+    update(Conversation)
+    .where(
+        Conversation.id == bindparam("cid"),
+        or_(
+            Conversation.first_reply_us.is_(None),
+            Conversation.first_reply_agent_id == bindparam("aid"),
+        ),
+    )
+    .values(
+        first_reply_us=func.coalesce(Conversation.first_reply_us, bindparam("ts", type_=Micros)),
+        first_reply_agent_id=bindparam("aid"),
+        first_agent_replies=Conversation.first_agent_replies + _ONE,
+    )
+)
+_COUNT_REPLY_VALUES = {
+    "conversation_id": bindparam("cid"),
+    "agent_id": bindparam("aid"),
+    "replies": _ONE,
+}
+_COUNT_REPLY_PG = (
+    pg_insert(ReplyCount)
+    .values(_COUNT_REPLY_VALUES)
+    .on_conflict_do_update(
+        index_elements=["conversation_id", "agent_id"],
+        set_={"replies": ReplyCount.replies + _ONE},
+    )
+)
+_COUNT_REPLY_SQLITE = (
+    sqlite_insert(ReplyCount)
+    .values(_COUNT_REPLY_VALUES)
+    .on_conflict_do_update(
+        index_elements=["conversation_id", "agent_id"],
+        set_={"replies": ReplyCount.replies + _ONE},
+    )
 )
 
 
@@ -212,15 +289,20 @@ class SessionRows:
         row = (await self.session.execute(_FIND_MESSAGE, {"mid": message_id})).one_or_none()
         return None if row is None else StoredMessage(*row)
 
-    async def insert_message(self, values: dict[str, Any], status: str, address: str | None) -> int:
+    async def insert_message(
+        self, values: dict[str, Any], status: str, address: str | None, counted: Counted
+    ) -> int:
         connection = await self.session.connection()
         cid, ts = values["conversation_id"], values["created_us"]
         if connection.dialect.name == "postgresql":
-            both = {**values, "cid": cid, "ts": ts, "status": status, "addr": address}
+            touched = _touch_values(cid, ts, None, status, address, counted)
+            del touched["mid"]  # the new message's id comes from the statement itself
+            both = {**values, **touched}
             new_id: Any = (await connection.execute(_INSERT_AND_TOUCH, both)).scalar_one()
             return int(new_id)
         message_id = int((await connection.execute(_INSERT_MESSAGE, values)).scalar_one())
-        await connection.execute(_TOUCH, _touch_values(cid, ts, message_id, status, address))
+        touched = _touch_values(cid, ts, message_id, status, address, counted)
+        await connection.execute(_TOUCH, touched)
         return message_id
 
     async def insert_attachment(self, values: dict[str, Any]) -> int:
@@ -235,9 +317,14 @@ class SessionRows:
             _INSERT_KEY, _key_values(conversation_id, key, message_id, created_us)
         )
 
-    async def first_reply(self, conversation_id: int, ts: int, agent_id: int) -> None:
+    async def agent_reply(self, conversation_id: int, ts: int, agent_id: int) -> None:
         connection = await self.session.connection()
-        await connection.execute(_FIRST_REPLY, {"cid": conversation_id, "ts": ts, "aid": agent_id})
+        values = {"cid": conversation_id, "ts": ts, "aid": agent_id}
+        if (await connection.execute(_AGENT_REPLY, values)).rowcount:
+            return
+        postgres = connection.dialect.name == "postgresql"
+        statement = _COUNT_REPLY_PG if postgres else _COUNT_REPLY_SQLITE
+        await connection.execute(statement, values)
 
     async def reopened(self, conversation_id: int) -> None:
         conversation = await lock_conversation(self.session, conversation_id)
@@ -257,9 +344,22 @@ def _key_values(conversation_id: int, key: str, message_id: int, created_us: int
 
 
 def _touch_values(
-    conversation_id: int, ts: int, message_id: int, status: str, address: str | None
+    conversation_id: int,
+    ts: int,
+    message_id: int | None,
+    status: str,
+    address: str | None,
+    counted: Counted,
 ) -> dict[str, Any]:
-    return {"cid": conversation_id, "ts": ts, "mid": message_id, "status": status, "addr": address}
+    return {
+        "cid": conversation_id,
+        "ts": ts,
+        "mid": message_id,
+        "status": status,
+        "addr": address,
+        "inbound": counted.inbound,
+        "outbound": counted.outbound,
+    }
 
 
 _MESSAGE_COLUMNS = (
@@ -281,12 +381,6 @@ _ATTACHMENT_COLUMNS = (
     "created_us",
 )
 _SQLITE_LOCK = sqlite_sql(_LOCK)
-# Kept on the conversation so reports read one row per conversation, not its messages.
-_FIRST_REPLY = (
-    update(Conversation)
-    .where(Conversation.id == bindparam("cid"), Conversation.first_reply_us.is_(None))
-    .values(first_reply_us=bindparam("ts"), first_reply_agent_id=bindparam("aid"))
-)
 
 _SQLITE_FIND_KEY = sqlite_sql(_FIND_KEY)
 _SQLITE_FORGET_KEY = sqlite_sql(_FORGET_KEY)
@@ -296,7 +390,8 @@ _SQLITE_INSERT_MESSAGE = sqlite_sql(_INSERT_MESSAGE, *_MESSAGE_COLUMNS)
 _SQLITE_INSERT_ATTACHMENT = sqlite_sql(_INSERT_ATTACHMENT, *_ATTACHMENT_COLUMNS)
 _SQLITE_INSERT_KEY = sqlite_sql(_INSERT_KEY, "conversation_id", "key", "message_id", "created_us")
 _SQLITE_TOUCH = sqlite_sql(_TOUCH)
-_SQLITE_FIRST_REPLY = sqlite_sql(_FIRST_REPLY)
+_SQLITE_AGENT_REPLY = sqlite_sql(_AGENT_REPLY)
+_SQLITE_COUNT_REPLY = sqlite_sql(_COUNT_REPLY_SQLITE)
 
 
 class SqliteRows:
@@ -333,10 +428,13 @@ class SqliteRows:
             id_, conversation_id, direction, body, author, agent_id, bool(private), created_us
         )
 
-    async def insert_message(self, values: dict[str, Any], status: str, address: str | None) -> int:
+    async def insert_message(
+        self, values: dict[str, Any], status: str, address: str | None, counted: Counted
+    ) -> int:
         message_id = int(self.connection.execute(_SQLITE_INSERT_MESSAGE, values).fetchone()[0])
         cid, ts = values["conversation_id"], values["created_us"]
-        self.connection.execute(_SQLITE_TOUCH, _touch_values(cid, ts, message_id, status, address))
+        touched = _touch_values(cid, ts, message_id, status, address, counted)
+        self.connection.execute(_SQLITE_TOUCH, touched)
         return message_id
 
     async def insert_attachment(self, values: dict[str, Any]) -> int:
@@ -349,9 +447,10 @@ class SqliteRows:
         values = _key_values(conversation_id, key, message_id, created_us)
         self.connection.execute(_SQLITE_INSERT_KEY, values)
 
-    async def first_reply(self, conversation_id: int, ts: int, agent_id: int) -> None:
+    async def agent_reply(self, conversation_id: int, ts: int, agent_id: int) -> None:
         values = {"cid": conversation_id, "ts": ts, "aid": agent_id}
-        self.connection.execute(_SQLITE_FIRST_REPLY, values)
+        if not self.connection.execute(_SQLITE_AGENT_REPLY, values).rowcount:
+            self.connection.execute(_SQLITE_COUNT_REPLY, values)
 
     async def reopened(self, conversation_id: int) -> None:
         # The conversation's event carries its whole view, built by the ORM's queries; a

@@ -17,6 +17,7 @@ from frontdesk.conversations import queries
 from frontdesk.conversations.labels import replace_labels
 from frontdesk.conversations.limits import CONVERSATION_NOT_FOUND
 from frontdesk.conversations.message_rows import (
+    Counted,
     MessageRows,
     NeedsSession,
     SessionRows,
@@ -105,7 +106,8 @@ async def post_message(
     }
     reopened = direction == "inbound" and locked.status == "closed"
     status = "open" if reopened else locked.status
-    message_id = await rows.insert_message(values, status, visitor_address)
+    counted = Counted.of(direction, private)
+    message_id = await rows.insert_message(values, status, visitor_address, counted)
     message = StoredMessage(id=message_id, **values)
     stored = []
     for item in attachments:
@@ -115,7 +117,7 @@ async def post_message(
         await rows.insert_idempotency_key(conversation_id, idempotency_key, message.id, now)
     if agent_id is not None and direction == "outbound" and not private:
         # Auto-replies and away messages have no agent: they never answer (reports).
-        await rows.first_reply(conversation_id, created_us, agent_id)
+        await rows.agent_reply(conversation_id, created_us, agent_id)
 
     rows.queue(
         Event(

@@ -105,6 +105,9 @@ _CONVERSATION_COLUMNS = (
     "last_message_us",
     "last_activity_us",
     "visitor_address",
+    "inbound_count",
+    "outbound_count",
+    "first_agent_replies",
 )
 _INSERT_CONVERSATION = sqlite_sql(
     sqlite_insert(Conversation)
@@ -156,6 +159,11 @@ async def _start_on_sqlite(
             "last_message_us": 0,
             "last_activity_us": now,
             "visitor_address": address,
+            # Columns with Python-side defaults are in the compiled INSERT: sqlite3 needs
+            # every parameter given (post_message counts the messages from zero).
+            "inbound_count": 0,
+            "outbound_count": 0,
+            "first_agent_replies": 0,
         }
         inserted = sql.execute(_INSERT_CONVERSATION, values).fetchone()
         if inserted is None:

@@ -126,6 +126,9 @@ class VisitorStream:
         else:
             self.watermark, self.behind = self.since, True
         await write(PREAMBLE)
+        if self.status == "closed":
+            # Closed before this stream began (a reload, a reconnect): the widget asks now.
+            await write(frame("status", {"status": self.status}))
 
     def pending(self) -> bool:
         sub = self.subscription

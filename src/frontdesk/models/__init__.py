@@ -18,6 +18,7 @@ from frontdesk.models.message import (
     StoredMessage,
 )
 from frontdesk.models.outbox import OutboxJob
+from frontdesk.models.reply_count import ReplyCount
 from frontdesk.models.totp import AgentTotp, RecoveryCode
 from frontdesk.models.webhook import Webhook
 
@@ -42,6 +43,7 @@ __all__ = [
     "NewAttachment",
     "OutboxJob",
     "RecoveryCode",
+    "ReplyCount",
     "StoredMessage",
     "Webhook",
 ]

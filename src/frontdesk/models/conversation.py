@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.models.base import Base, Micros
@@ -46,6 +46,12 @@ class Conversation(Base):
     first_reply_agent_id: Mapped[int | None] = mapped_column(
         ForeignKey("agents.id", ondelete="SET NULL"), default=None
     )
+    # That agent's public replies here (any other agent's: reply_counts).
+    first_agent_replies: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # Its public messages (private notes are not counted), kept by post_message: reports
+    # add these up instead of counting a year's messages (reports/queries.py).
+    inbound_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    outbound_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     # When it was first closed: resolution time in reports, and a rating needs a close.
     first_closed_us: Mapped[int | None] = mapped_column(Micros, default=None)
     # The visitor's rating after a close (contract section 10); null score: not rated.

@@ -42,7 +42,7 @@ async def report(
             select(Agent.id, Agent.name).where(Agent.account_id == account_id).order_by(Agent.id)
         )
     )
-    figures = await report_figures(session, account_id, span, [agent_id for agent_id, _ in agents])
+    figures = await report_figures(session, account_id, span)
     return _assemble(figures, span.days(), agents)
 
 

@@ -43,7 +43,7 @@
   const OFFLINE = "We couldn't reach the chat service. Check your connection and try again.";
   const FAILED = 'Something went wrong. Please try again.';
 
-  // Resolves to {status, ok, data, error, retryAfter}; never throws, so callers just branch.
+  // Resolves to {status, ok, data, error, retryAfter, state}; never throws, so callers just branch.
   const call = async (method, path, body, headers) => {
     const init = { method, credentials: 'omit', headers: { 'X-Api-Key': siteKey, ...headers } };
     if (body instanceof FormData) init.body = body;
@@ -58,7 +58,8 @@
     try { data = await res.json(); } catch { /* a proxy's HTML page: the status still tells */ }
     const error = res.ok ? null : data && typeof data.error === 'string' ? data.error : FAILED;
     const retryAfter = parseInt(res.headers.get('Retry-After'), 10) || 0;
-    return { status: res.status, ok: res.ok, data, error, retryAfter };
+    // state: open|closed, on reads of messages (X-Conversation-Status).
+    return { status: res.status, ok: res.ok, data, error, retryAfter, state: res.headers.get('X-Conversation-Status') };
   };
 
   const plural = (n, word) => n + ' ' + word + (n === 1 ? '' : 's');
@@ -148,8 +149,8 @@
   // transcriptBar, "Email transcript": widget_email.js, which the server puts in here.
   /* global transcriptBar */
   /* @include widget_email.js */
-  // typingNote, rateBox and listen(stream): widget_rating.js, which the server puts in here.
-  /* global typingNote, rateBox, listen */
+  // typingNote, rateBox, listen(stream), askRating(status): widget_rating.js, put in here.
+  /* global typingNote, rateBox, listen, askRating */
   /* @include widget_rating.js */
 
   // Only one of the two forms is in the DOM at a time, so each label names exactly one field.
@@ -397,6 +398,7 @@
     if (r.ok && Array.isArray(r.data)) {
       failures = 0;
       receive(r.data);
+      if (r.state) askRating(r.state); // closed while polling, or before this page loaded
       connectStream();
       schedule();
     } else if (r.status === 404 && r.error === 'Conversation not found') forget();

@@ -1,6 +1,6 @@
 /* Typing both ways and the rating after a close (contract section 10). The server puts this
  * file into widget.js where widget.js names it (widget_pages.py), inside its function. */
-/* exported typingNote, rateBox, listen */
+/* exported typingNote, rateBox, listen, askRating */
 /* global h, call, conversationPath, errorText, input, state, save */
 
 // "<name> is typing..." for 5 s after each event; the visitor's own typing is sent at most
@@ -42,6 +42,12 @@ commentBtn.addEventListener('click', () => rate(score, true));
 const rateBox = h('div', { class: 'rate', role: 'group', 'aria-labelledby': 'fd-rate', hidden: true },
   h('p', { id: 'fd-rate', text: 'How was your conversation?' }), h('div', null, ...stars), commentBox, rateNote);
 
+// Asked once the conversation is closed (its stream's `status` event, or a poll's header),
+// until this conversation has been rated here.
+const askRating = (status) => {
+  rateBox.hidden = status !== 'closed' || state.rated === state.token;
+};
+
 // The stream's `typing` and `status` events (widget.js's connectStream calls this).
 const listen = (source) => {
   source.addEventListener('typing', (e) => {
@@ -50,8 +56,6 @@ const listen = (source) => {
     typingTimer = setTimeout(() => { typingNote.textContent = ''; }, 5000);
   });
   source.addEventListener('status', (e) => {
-    let closed;
-    try { closed = JSON.parse(e.data).status === 'closed'; } catch { return; }
-    rateBox.hidden = !closed || state.rated === state.token;
+    try { askRating(JSON.parse(e.data).status); } catch { return; }
   });
 };
