@@ -30,6 +30,7 @@ from frontdesk.events.slots import StreamSlots
 from frontdesk.files.queries import referenced_keys
 from frontdesk.files.store import FileStore, LocalFileStore, make_file_store
 from frontdesk.files.sweep import OrphanSweeper
+from frontdesk.kit.cancelling import stop_if_cancelling
 from frontdesk.kit.client_address import ClientAddresses
 from frontdesk.kit.clock import now_us
 from frontdesk.mail.config import inbound_address, mail_config
@@ -200,6 +201,7 @@ class Runtime:
             try:
                 await self.housekeeping()
             except Exception:
+                stop_if_cancelling()
                 log.warning("housekeeping failed; trying again later", exc_info=True)
 
     def _end_streams_on_stop(self) -> None:

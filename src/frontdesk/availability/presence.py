@@ -32,6 +32,7 @@ from typing import Any
 
 from frontdesk.events.bus import Event
 from frontdesk.events.instances import Instances
+from frontdesk.kit.cancelling import stop_if_cancelling
 
 log = logging.getLogger("frontdesk")
 
@@ -283,4 +284,5 @@ class RedisPresence(Presence):
             try:
                 await self.refresh()
             except Exception:
+                stop_if_cancelling()
                 log.warning("presence: refresh failed; trying again", exc_info=True)

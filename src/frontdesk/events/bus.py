@@ -17,6 +17,8 @@ from typing import Any
 import orjson
 from redis.exceptions import RedisError
 
+from frontdesk.kit.cancelling import stop_if_cancelling
+
 log = logging.getLogger("frontdesk.events")
 
 # A subscriber this far behind is told to catch up from the database instead.
@@ -256,6 +258,7 @@ class RedisBus(InProcessBus):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # connection lost or refused: retry with backoff
+                stop_if_cancelling()
                 if self._listening or delay == 0.1:
                     log.warning("event bus lost Redis (%s); reconnecting", exc)
                 self._listening = False

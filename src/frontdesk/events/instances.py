@@ -36,6 +36,7 @@ from dataclasses import replace
 from typing import Any
 
 from frontdesk.events.bus import REDIS_TIMEOUT, Event, InProcessBus, RedisBus
+from frontdesk.kit.cancelling import stop_if_cancelling
 
 log = logging.getLogger("frontdesk")
 
@@ -190,6 +191,7 @@ class Instances:
             try:
                 await self._send(ACK, {"nonce": nonce, "instance": self.id})
             except Exception:  # the writer stops waiting when our freshness runs out
+                stop_if_cancelling()
                 log.warning("could not acknowledge a change", exc_info=True)
 
     async def _beat_forever(self) -> None:
@@ -198,6 +200,7 @@ class Instances:
             try:
                 await self._beat(seq)
             except Exception as exc:
+                stop_if_cancelling()
                 log.debug("instance beat failed (%s)", exc)
             seq += 1
             await asyncio.sleep(BEAT_SECONDS)

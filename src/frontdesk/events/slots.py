@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import redis.asyncio as redis
 
 from frontdesk.errors import AppError
+from frontdesk.kit.cancelling import stop_if_cancelling
 
 log = logging.getLogger("frontdesk.events")
 
@@ -171,4 +172,5 @@ class StreamSlots:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # try again next round; a lapse only frees slots early
+                stop_if_cancelling()
                 log.warning("stream slots: could not renew leases (%s)", exc)

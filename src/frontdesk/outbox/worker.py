@@ -17,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from frontdesk.db import Database
+from frontdesk.kit.cancelling import stop_if_cancelling
 from frontdesk.kit.clock import now_us
 from frontdesk.outbox import jobs
 from frontdesk.outbox.jobs import ClaimedJob, Outcome
@@ -97,6 +98,7 @@ class OutboxWorker:
                 await self._record_finished()
                 await self._claim_more()
             except Exception:
+                stop_if_cancelling()
                 # The database is away, say: jobs wait in it; try again at the next poll.
                 log.warning("outbox: claiming or recording jobs failed; retrying", exc_info=True)
             # Woken by a commit that queued jobs, by an attempt that finished, or the poll.
@@ -105,6 +107,7 @@ class OutboxWorker:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_seconds):
                     await self._wake.wait()
+            stop_if_cancelling()
 
     async def _claim_more(self) -> None:
         free = CONCURRENCY - len(self._in_flight)
