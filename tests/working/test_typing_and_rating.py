@@ -1,4 +1,5 @@
-"""Typing both ways and ratings (contract section 10), over a live server's event streams:
+"""Typing both ways, ratings and how a widget learns of the close (contract section 10),
+over a live server (polls and event streams):
 SQLite with the in-process bus, PostgreSQL with Redis."""
 
 from __future__ import annotations
@@ -261,3 +262,63 @@ async def test_rating_unknown_token_and_key(client, account):
     assert (r.status_code, r.json()) == (404, {"error": "Conversation not found"})
     r = await client.post(f"{CHAT}/{visitor_token()}/rating", json={"score": 5})
     assert (r.status_code, r.json()) == (401, {"error": "Invalid site key"})
+
+
+# --- how the widget learns of the close (a poll's X-Conversation-Status, a stream
+# begun after it): SQLite's in-memory cache must not keep the old status ---------------
+
+ORIGIN = "https://shop.example.com"
+
+
+async def set_status(client, account, cid: int, status: str) -> None:
+    r = await client.patch(f"{AGENT}/{cid}", json={"status": status}, headers=account.admin)
+    assert r.status_code == 200
+
+
+async def poll(client, account, token: str, since: str | None = None) -> httpx.Response:
+    params = {"since": since} if since else {}
+    headers = {**account.widget, "Origin": ORIGIN}
+    r = await client.get(f"{CHAT}/{token}/messages", params=params, headers=headers)
+    assert r.status_code == 200
+    return r
+
+
+async def test_every_poll_says_whether_the_conversation_is_closed(client, account):
+    token, cid = await create(client, account)
+    first = await poll(client, account, token)
+    assert first.headers["x-conversation-status"] == "open"
+    # Cross-origin, as the widget reads it: the browser must be let to see the header.
+    exposed = first.headers["access-control-expose-headers"].lower()
+    assert "x-conversation-status" in exposed.replace(" ", "").split(",")
+    newest = first.json()[-1]["timestamp"]
+    # Nothing new since the last poll (on SQLite answered from memory): still told.
+    await set_status(client, account, cid, "closed")
+    assert (await poll(client, account, token, newest)).headers["x-conversation-status"] == "closed"
+    # The visitor writes again: open.
+    sent = await client.post(
+        f"{CHAT}/{token}/messages", json={"message": "one more"}, headers=account.widget
+    )
+    assert sent.status_code == 201
+    assert (await poll(client, account, token, newest)).headers["x-conversation-status"] == "open"
+    await set_status(client, account, cid, "closed")
+    assert (await poll(client, account, token)).headers["x-conversation-status"] == "closed"
+    await set_status(client, account, cid, "open")
+    assert (await poll(client, account, token)).headers["x-conversation-status"] == "open"
+
+
+async def test_a_stream_begun_after_the_close_says_so_first(client, account):
+    token, cid = await create(client, account)
+    params = {"site_key": account.site_key}
+    async with open_stream(client, f"{CHAT}/{token}/events", params=params) as widget:
+        assert await widget.nothing_within(0.5)  # open: nothing to say
+    await set_status(client, account, cid, "closed")
+    async with open_stream(client, f"{CHAT}/{token}/events", params=params) as widget:
+        event = await widget.next()
+        assert (event.event, event.data, event.id) == ("status", {"status": "closed"}, None)
+    # A reconnect (Last-Event-ID) after the close, too, before the messages it missed.
+    newest = (await poll(client, account, token)).json()[0]["timestamp"]
+    resumed = {**params, "last_event_id": newest}
+    async with open_stream(client, f"{CHAT}/{token}/events", params=resumed) as widget:
+        event = await widget.next()
+        assert (event.event, event.data) == ("status", {"status": "closed"})
+        assert (await widget.next()).event == "message"  # the auto-reply after `newest`
