@@ -357,8 +357,12 @@ def test_opening_is_cached_until_it_can_change_or_the_settings_do() -> None:
     assert first.open is True
     assert cache.now(account) is first
     # Equal settings in a fresh Account (an instance with Redis reads one per request).
+    # The entry is kept (the same period: not computed again, which would end it an hour
+    # from now, not from then) and asked by that Account's identity from then on.
     same = Account(id=7, timezone="UTC", business_hours=[], holidays=[])
-    assert cache.now(same) is first
+    kept = cache.now(same)
+    assert (kept.open, kept.next_open_at, kept.until_us) == (True, None, first.until_us)
+    assert cache.now(same) is kept
     today = datetime.now(UTC).date().isoformat()
     closed = Account(id=7, timezone="UTC", business_hours=[], holidays=[today])
     changed = cache.now(closed)
