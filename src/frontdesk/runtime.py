@@ -197,6 +197,7 @@ class Runtime:
 
     async def _keep_house(self) -> None:
         while True:
+            stop_if_cancelling()
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
             try:
                 await self.housekeeping()

@@ -280,6 +280,7 @@ class RedisPresence(Presence):
 
     async def _refresh_forever(self) -> None:
         while True:
+            stop_if_cancelling()
             await asyncio.sleep(self.ttl / 3)
             try:
                 await self.refresh()

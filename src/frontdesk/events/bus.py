@@ -241,6 +241,7 @@ class RedisBus(InProcessBus):
     async def _read_forever(self) -> None:
         delay = 0.1
         while True:
+            stop_if_cancelling()
             try:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.subscribe(self.channel)

@@ -187,6 +187,7 @@ class Instances:
     async def _acknowledge_forever(self) -> None:
         assert self._acks is not None
         while True:
+            stop_if_cancelling()
             nonce = await self._acks.get()
             try:
                 await self._send(ACK, {"nonce": nonce, "instance": self.id})
@@ -203,6 +204,7 @@ class Instances:
                 stop_if_cancelling()
                 log.debug("instance beat failed (%s)", exc)
             seq += 1
+            stop_if_cancelling()
             await asyncio.sleep(BEAT_SECONDS)
 
     async def _beat(self, seq: int) -> None:

@@ -160,6 +160,7 @@ class StreamSlots:
 
     async def _renew_forever(self) -> None:
         while True:
+            stop_if_cancelling()
             await asyncio.sleep(self.lease_ms / 3000)
             held = list(self._held.values())
             if not held:
