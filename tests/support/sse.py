@@ -57,6 +57,15 @@ class EventReader:
             raise EOFError("stream ended")
         return event
 
+    async def next_named(self, name: str, within: float = 5.0) -> SSE:
+        """The next `name` event, passing over others (a `conversation.updated` for what a
+        visitor has seen, say, may come first when an earlier step's write is published)."""
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            event = await self.next(within=max(0.0, deadline - asyncio.get_running_loop().time()))
+            if event.event == name:
+                return event
+
     async def nothing_within(self, seconds: float) -> bool:
         try:
             await self.next(within=seconds)
