@@ -1,4 +1,4 @@
-"""SQLite's bare write transaction (db.Database.fast_write), which visitors' messages take."""
+"""The bare write transaction (db.Database.fast_write), which visitors' messages take."""
 
 from __future__ import annotations
 
@@ -8,24 +8,18 @@ import httpx
 import pytest
 
 from frontdesk.app import create_app
-from frontdesk.conversations.message_rows import SqliteRows
+from frontdesk.conversations.message_rows import BareRows
 from frontdesk.conversations.service import post_message
 from frontdesk.events.bus import Event
 from tests.conftest import make_settings
 from tests.support.accounts import make_account, start_conversation
 
 
-@pytest.fixture
-async def sqlite_app(tmp_path, sqlite_url):
-    app = create_app(make_settings(tmp_path, sqlite_url))
-    async with app.router.lifespan_context(app):
-        yield app
-
-
-async def test_a_failure_inside_rolls_back_publishes_nothing_and_the_next_write_works(sqlite_app):
-    rt = sqlite_app.state.runtime
-    account = await make_account(sqlite_app)
-    transport = httpx.ASGITransport(app=sqlite_app, client=("203.0.113.7", 1))
+async def test_a_failure_inside_rolls_back_publishes_nothing_and_the_next_write_works(app):
+    """On SQLite (sqlite3) and PostgreSQL (asyncpg)."""
+    rt = app.state.runtime
+    account = await make_account(app)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 1))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         token = await start_conversation(client, account)
         url = f"/api/v1/chat/conversations/{token}/messages"
@@ -44,7 +38,7 @@ async def test_a_failure_inside_rolls_back_publishes_nothing_and_the_next_write_
         with pytest.raises(RuntimeError):
             async with rt.db.fast_write() as transaction:
                 await post_message(
-                    SqliteRows(transaction), conversation.id, direction="inbound", body="lost"
+                    BareRows(transaction), conversation.id, direction="inbound", body="lost"
                 )
                 raise RuntimeError("the disk said no")
         assert published == []
@@ -79,7 +73,7 @@ async def test_a_steady_stream_of_messages_keeps_the_wal_from_growing(tmp_path, 
         for i in range(3000):
             async with rt.db.fast_write() as transaction:
                 await post_message(
-                    SqliteRows(transaction),
+                    BareRows(transaction),
                     conversation.id,
                     direction="inbound",
                     body=f"m{i}" * 200,

@@ -21,7 +21,7 @@ from frontdesk.blocklist.cache import BlocklistCache
 from frontdesk.config import Settings
 from frontdesk.conversations.cache import ConversationCache
 from frontdesk.conversations.service import forget_idempotency_keys
-from frontdesk.db import Database, SqliteTransaction
+from frontdesk.db import BareTransaction, Database
 from frontdesk.db.engines import AfterCommit
 from frontdesk.db.serving_lock import ServingLock
 from frontdesk.events.bus import SHUTDOWN, InProcessBus, RedisBus
@@ -159,7 +159,7 @@ class Runtime:
         self.retention.start()
 
     async def _before_commit(
-        self, transaction: AsyncSession | SqliteTransaction, events: list[Any]
+        self, transaction: AsyncSession | BareTransaction, events: list[Any]
     ) -> AfterCommit | None:
         """The outbox rows a transaction's events call for, written before it commits."""
         queued = await queue_deliveries(transaction, events)

@@ -5,12 +5,13 @@ through one of these:
 
 - SessionRows: a SQLAlchemy session on any database, inside whatever larger transaction
   the caller runs (creating a conversation, an agent's reply with files, ...).
-- SqliteRows: a bare sqlite3 transaction (db.Database.fast_write) for a visitor's message
-  on SQLite, the chat API's hottest write. A SQLAlchemy session, its pool checkout and
-  statement execution cost ~700 µs there, against ~60 µs of SQLite work.
+- BareRows: a bare transaction (db.Database.fast_write: sqlite3, or asyncpg) for a
+  visitor's message, the chat API's hottest write. A SQLAlchemy session, its pool
+  checkout and statement execution cost ~700 µs on SQLite, against ~60 µs of SQLite work.
 
-Both run the same Core statements, defined once below: SqliteRows runs their SQLite
-compilation, made once at import, so a statement can't drift between the two paths.
+Both run the same Core statements, defined once below: BareRows runs their compilation
+for its driver (db/bare.py), made once at import, so a statement can't drift between the
+two paths.
 """
 
 from __future__ import annotations
@@ -34,8 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.conversations import queries
-from frontdesk.db import SqliteTransaction, queue_event
-from frontdesk.db.compiled import sqlite_sql
+from frontdesk.db import BareTransaction, Statement, queue_event
 from frontdesk.errors import AppError
 from frontdesk.events.bus import Event
 from frontdesk.models import (
@@ -380,46 +380,46 @@ _ATTACHMENT_COLUMNS = (
     "storage_key",
     "created_us",
 )
-_SQLITE_LOCK = sqlite_sql(_LOCK)
-
-_SQLITE_FIND_KEY = sqlite_sql(_FIND_KEY)
-_SQLITE_FORGET_KEY = sqlite_sql(_FORGET_KEY)
-_SQLITE_FIND_MESSAGE = sqlite_sql(_FIND_MESSAGE)
+# The same statements for bare transactions (BareRows).
+_BARE_LOCK = Statement(_LOCK)
+_BARE_FIND_KEY = Statement(_FIND_KEY)
+_BARE_FORGET_KEY = Statement(_FORGET_KEY)
+_BARE_FIND_MESSAGE = Statement(_FIND_MESSAGE)
 # RETURNING: SQLite has had it since 3.35 (2021), as the dialect knows.
-_SQLITE_INSERT_MESSAGE = sqlite_sql(_INSERT_MESSAGE, *_MESSAGE_COLUMNS)
-_SQLITE_INSERT_ATTACHMENT = sqlite_sql(_INSERT_ATTACHMENT, *_ATTACHMENT_COLUMNS)
-_SQLITE_INSERT_KEY = sqlite_sql(_INSERT_KEY, "conversation_id", "key", "message_id", "created_us")
-_SQLITE_TOUCH = sqlite_sql(_TOUCH)
-_SQLITE_AGENT_REPLY = sqlite_sql(_AGENT_REPLY)
-_SQLITE_COUNT_REPLY = sqlite_sql(_COUNT_REPLY_SQLITE)
+_BARE_INSERT_MESSAGE = Statement(_INSERT_MESSAGE, *_MESSAGE_COLUMNS)
+_BARE_INSERT_AND_TOUCH = Statement(_INSERT_AND_TOUCH)
+_BARE_INSERT_ATTACHMENT = Statement(_INSERT_ATTACHMENT, *_ATTACHMENT_COLUMNS)
+_BARE_INSERT_KEY = Statement(_INSERT_KEY, "conversation_id", "key", "message_id", "created_us")
+_BARE_TOUCH = Statement(_TOUCH)
+_BARE_AGENT_REPLY = Statement(_AGENT_REPLY)
+_BARE_COUNT_REPLY = Statement(_COUNT_REPLY_SQLITE, postgres=_COUNT_REPLY_PG)
 
 
-class SqliteRows:
-    """The same statements, compiled for SQLite, on a sqlite3 connection in BEGIN IMMEDIATE.
+class BareRows:
+    """The same statements on a bare transaction (db/bare.py): a visitor's message or
+    start, the chat API's hottest writes.
 
-    That transaction holds the database's write lock, so reading the conversation row is
-    locking it. SQLite answers these from the page cache in microseconds, so they run
-    inline on the event loop, as the inline engines do (see db/sqlite_inline.py).
+    On SQLite the transaction began IMMEDIATE and holds the database's write lock, so
+    reading the conversation row is locking it; PostgreSQL's reads it FOR UPDATE.
     """
 
-    def __init__(self, transaction: SqliteTransaction) -> None:
-        self.connection = transaction.connection
-        self.events = transaction.events
+    def __init__(self, transaction: BareTransaction) -> None:
+        self.transaction = transaction
 
     async def lock(self, conversation_id: int) -> Locked | None:
-        row = self.connection.execute(_SQLITE_LOCK, {"cid": conversation_id}).fetchone()
+        row = await self.transaction.fetchone(_BARE_LOCK, {"cid": conversation_id})
         return None if row is None else Locked(*row)
 
     async def idempotency_key(self, conversation_id: int, key: str) -> tuple[int, int, int] | None:
-        found = self.connection.execute(_SQLITE_FIND_KEY, {"cid": conversation_id, "key": key})
-        row = found.fetchone()
+        params = {"cid": conversation_id, "key": key}
+        row = await self.transaction.fetchone(_BARE_FIND_KEY, params)
         return None if row is None else (row[0], row[1], row[2])
 
     async def forget_idempotency_key(self, key_id: int) -> None:
-        self.connection.execute(_SQLITE_FORGET_KEY, {"kid": key_id})
+        await self.transaction.execute(_BARE_FORGET_KEY, {"kid": key_id})
 
     async def message(self, message_id: int) -> StoredMessage | None:
-        row = self.connection.execute(_SQLITE_FIND_MESSAGE, {"mid": message_id}).fetchone()
+        row = await self.transaction.fetchone(_BARE_FIND_MESSAGE, {"mid": message_id})
         if row is None:
             return None
         id_, conversation_id, direction, body, author, agent_id, private, created_us = row
@@ -431,26 +431,34 @@ class SqliteRows:
     async def insert_message(
         self, values: dict[str, Any], status: str, address: str | None, counted: Counted
     ) -> int:
-        message_id = int(self.connection.execute(_SQLITE_INSERT_MESSAGE, values).fetchone()[0])
         cid, ts = values["conversation_id"], values["created_us"]
+        if self.transaction.postgres:
+            touched = _touch_values(cid, ts, None, status, address, counted)
+            row = await self.transaction.fetchone(_BARE_INSERT_AND_TOUCH, {**values, **touched})
+            assert row is not None  # the conversation is locked: it exists
+            return int(row[0])
+        row = await self.transaction.fetchone(_BARE_INSERT_MESSAGE, values)
+        assert row is not None  # INSERT … RETURNING
+        message_id = int(row[0])
         touched = _touch_values(cid, ts, message_id, status, address, counted)
-        self.connection.execute(_SQLITE_TOUCH, touched)
+        await self.transaction.execute(_BARE_TOUCH, touched)
         return message_id
 
     async def insert_attachment(self, values: dict[str, Any]) -> int:
-        row = self.connection.execute(_SQLITE_INSERT_ATTACHMENT, values).fetchone()
+        row = await self.transaction.fetchone(_BARE_INSERT_ATTACHMENT, values)
+        assert row is not None  # INSERT … RETURNING
         return int(row[0])
 
     async def insert_idempotency_key(
         self, conversation_id: int, key: str, message_id: int, created_us: int
     ) -> None:
         values = _key_values(conversation_id, key, message_id, created_us)
-        self.connection.execute(_SQLITE_INSERT_KEY, values)
+        await self.transaction.execute(_BARE_INSERT_KEY, values)
 
     async def agent_reply(self, conversation_id: int, ts: int, agent_id: int) -> None:
         values = {"cid": conversation_id, "ts": ts, "aid": agent_id}
-        if not self.connection.execute(_SQLITE_AGENT_REPLY, values).rowcount:
-            self.connection.execute(_SQLITE_COUNT_REPLY, values)
+        if not await self.transaction.execute(_BARE_AGENT_REPLY, values):
+            await self.transaction.execute(_BARE_COUNT_REPLY, values)
 
     async def reopened(self, conversation_id: int) -> None:
         # The conversation's event carries its whole view, built by the ORM's queries; a
@@ -458,4 +466,4 @@ class SqliteRows:
         raise NeedsSession
 
     def queue(self, event: Event) -> None:
-        self.events.append(event)
+        self.transaction.events.append(event)

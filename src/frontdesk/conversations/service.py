@@ -17,11 +17,11 @@ from frontdesk.conversations import queries
 from frontdesk.conversations.labels import replace_labels
 from frontdesk.conversations.limits import CONVERSATION_NOT_FOUND
 from frontdesk.conversations.message_rows import (
+    BareRows,
     Counted,
     MessageRows,
     NeedsSession,
     SessionRows,
-    SqliteRows,
     lock_conversation,
     queue_conversation_event,
 )
@@ -177,11 +177,11 @@ async def post_visitor_message(
     `away`: the away message and its author when the account is closed (reply_if_away).
     `visitor_address`: where the visitor wrote from, kept for "Block" (post_message).
     """
-    if db.is_sqlite and away is None:
+    if away is None:
         try:
             async with db.fast_write() as transaction:
                 return await post_message(
-                    SqliteRows(transaction),
+                    BareRows(transaction),
                     conversation_id,
                     direction="inbound",
                     body=body,

@@ -4,6 +4,7 @@ Imports nothing from the feature packages: events queued on a transaction are ca
 opaque objects and handed to whatever publisher the app sets (see engines.Database).
 """
 
-from frontdesk.db.engines import Database, Publisher, SqliteTransaction, queue_event
+from frontdesk.db.bare import BareTransaction, Statement
+from frontdesk.db.engines import Database, Publisher, queue_event
 
-__all__ = ["Database", "Publisher", "SqliteTransaction", "queue_event"]
+__all__ = ["BareTransaction", "Database", "Publisher", "Statement", "queue_event"]

@@ -14,7 +14,6 @@ import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, text
@@ -28,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from frontdesk.db.bare import BareTransaction, PostgresTransaction, SqliteTransaction
 from frontdesk.db.checkpointer import Checkpointer
 from frontdesk.db.sqlite_inline import PRAGMAS, connect_inline, inline_creator
 
@@ -61,13 +61,6 @@ def _sqlite_engine(url: str, begin: str, pool_size: int, inline: bool) -> AsyncE
     return engine
 
 
-@dataclass(frozen=True, slots=True)
-class SqliteTransaction:
-    connection: sqlite3.Connection
-    # Published once the transaction has committed.
-    events: list[Any]
-
-
 async def _publish_nowhere(events: list[Any]) -> None:
     return None
 
@@ -77,9 +70,7 @@ async def _publish_nowhere(events: list[Any]) -> None:
 # it returns, if anything, is called once the transaction has committed (to wake a worker
 # that would otherwise read before the commit).
 AfterCommit = Callable[[], None]
-BeforeCommit = Callable[
-    [AsyncSession | SqliteTransaction, list[Any]], Awaitable[AfterCommit | None]
-]
+BeforeCommit = Callable[[AsyncSession | BareTransaction, list[Any]], Awaitable[AfterCommit | None]]
 
 
 class Database:
@@ -124,33 +115,46 @@ class Database:
             self.checkpointer.start()
 
     @asynccontextmanager
-    async def fast_write(self) -> AsyncIterator[SqliteTransaction]:
-        """SQLite only: a bare BEGIN IMMEDIATE transaction, for post_message's SqliteRows.
+    async def fast_write(self) -> AsyncIterator[BareTransaction]:
+        """A bare transaction (bare.py): sqlite3 in BEGIN IMMEDIATE, or an asyncpg
+        connection of the pool in a transaction.
 
-        Same lock, same publish-after-commit as `write`, without a session: the chat API's
-        messages take this path, where SQLAlchemy cost ten times what SQLite did.
+        Same lock, same outbox-before-commit and publish-after-commit as `write`, without
+        a session: the chat API's messages and starts take this path, where SQLAlchemy
+        cost ten times what the database did.
         """
-        assert self._write_lock is not None, "fast_write is for SQLite"
-        async with self._write_lock:
-            if self._fast_connection is None:
-                self._fast_connection = connect_inline(self.sqlite_path)
-            connection = self._fast_connection
-            connection.execute("BEGIN IMMEDIATE")
-            transaction = SqliteTransaction(connection, [])
+        async with self._write_lock or contextlib.nullcontext():
             after: AfterCommit | None = None
-            try:
+            async with self._bare_transaction() as transaction:  # commits on leaving
                 yield transaction
                 if transaction.events and self.before_commit is not None:
                     after = await self.before_commit(transaction, transaction.events)
-                connection.execute("COMMIT")
-            except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                raise
             if after is not None:
                 after()
             if transaction.events:
                 await self.publish(transaction.events)
+
+    @asynccontextmanager
+    async def _bare_transaction(self) -> AsyncIterator[BareTransaction]:
+        if not self.is_sqlite:
+            # The pool's connection, used through asyncpg itself: SQLAlchemy began nothing
+            # on it, so returning it to the pool rolls nothing back.
+            async with self.write_engine.connect() as pooled:
+                raw: Any = (await pooled.get_raw_connection()).driver_connection
+                async with raw.transaction():
+                    yield PostgresTransaction(raw)
+            return
+        if self._fast_connection is None:
+            self._fast_connection = connect_inline(self.sqlite_path)
+        connection = self._fast_connection
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield SqliteTransaction(connection)
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

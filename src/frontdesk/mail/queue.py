@@ -16,8 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.db import SqliteTransaction
-from frontdesk.db.compiled import sqlite_sql
+from frontdesk.db import BareTransaction, Statement
 from frontdesk.events.bus import Event
 from frontdesk.kit.clock import now_us
 from frontdesk.models import EmailConversation
@@ -63,15 +62,18 @@ _STATEMENTS = {
     }
     for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
-_SQLITE = {column: sqlite_sql(statement) for column, statement in _STATEMENTS["sqlite"].items()}
+_BARE = {
+    column: Statement(statement, postgres=_STATEMENTS["postgresql"][column])
+    for column, statement in _STATEMENTS["sqlite"].items()
+}
 
 
 async def _started(
-    transaction: AsyncSession | SqliteTransaction, column: str, conversation_id: int, due: int
+    transaction: AsyncSession | BareTransaction, column: str, conversation_id: int, due: int
 ) -> bool:
     params = {"cid": conversation_id, "due": due, "stale": due - STALE_US, "zero": 0}
-    if isinstance(transaction, SqliteTransaction):
-        return transaction.connection.execute(_SQLITE[column], params).fetchone() is not None
+    if isinstance(transaction, BareTransaction):
+        return await transaction.fetchone(_BARE[column], params) is not None
     dialect = transaction.get_bind().dialect.name
     result = await transaction.execute(_STATEMENTS[dialect][column], params)
     return result.first() is not None
@@ -90,7 +92,7 @@ def compose_job(
 
 
 async def queue_email(
-    transaction: AsyncSession | SqliteTransaction, events: Sequence[object], delay_us: int
+    transaction: AsyncSession | BareTransaction, events: Sequence[object], delay_us: int
 ) -> bool:
     """Write this transaction's compose jobs; whether there were any (the worker is woken)."""
     jobs = []

@@ -10,8 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.db import SqliteTransaction
-from frontdesk.db.compiled import sqlite_sql
+from frontdesk.db import BareTransaction, Statement
 from frontdesk.kit.clock import now_us
 from frontdesk.models import OutboxJob
 
@@ -33,7 +32,7 @@ _COLUMNS = (
     "updated_us",
 )
 _INSERT = insert(OutboxJob)
-_SQLITE_INSERT = sqlite_sql(_INSERT, *_COLUMNS)
+_BARE_INSERT = Statement(_INSERT, *_COLUMNS)
 
 
 def new_message_id() -> str:
@@ -69,13 +68,13 @@ def job_values(
 
 
 async def insert_jobs(
-    transaction: AsyncSession | SqliteTransaction, values: Sequence[dict[str, Any]]
+    transaction: AsyncSession | BareTransaction, values: Sequence[dict[str, Any]]
 ) -> None:
     """Write jobs in the caller's transaction: they exist if, and only if, it commits."""
     if not values:
         return
-    if isinstance(transaction, SqliteTransaction):
-        transaction.connection.executemany(_SQLITE_INSERT, values)
+    if isinstance(transaction, BareTransaction):
+        await transaction.executemany(_BARE_INSERT, values)
     else:
         await transaction.execute(_INSERT, list(values))
 

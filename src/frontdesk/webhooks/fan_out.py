@@ -10,8 +10,7 @@ import orjson
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.db import SqliteTransaction
-from frontdesk.db.compiled import sqlite_sql
+from frontdesk.db import BareTransaction, Statement
 from frontdesk.events.bus import Event
 from frontdesk.kit.clock import format_us
 from frontdesk.models import Webhook
@@ -23,7 +22,11 @@ KIND = "webhook"
 _ENDPOINTS = select(Webhook.id, Webhook.events).where(
     Webhook.account_id == bindparam("aid"), Webhook.active.is_(True)
 )
-_SQLITE_ENDPOINTS = sqlite_sql(_ENDPOINTS)
+_BARE_ENDPOINTS = Statement(_ENDPOINTS)
+
+
+def _listed(events: str | list[str]) -> list[str]:
+    return events if isinstance(events, list) else list(orjson.loads(events))
 
 
 def delivery_body(event_type: str, ts_us: int, data: Any) -> str:
@@ -31,17 +34,19 @@ def delivery_body(event_type: str, ts_us: int, data: Any) -> str:
 
 
 async def _endpoints(
-    transaction: AsyncSession | SqliteTransaction, account_id: int
+    transaction: AsyncSession | BareTransaction, account_id: int
 ) -> list[tuple[int, list[str]]]:
-    if isinstance(transaction, SqliteTransaction):
-        rows = transaction.connection.execute(_SQLITE_ENDPOINTS, {"aid": account_id}).fetchall()
-        return [(row[0], orjson.loads(row[1])) for row in rows]
+    if isinstance(transaction, BareTransaction):
+        rows = await transaction.fetchall(_BARE_ENDPOINTS, {"aid": account_id})
+        # sqlite3 gives JSON as text; the pool's asyncpg connections decode it already
+        # (SQLAlchemy's dialect registers a JSON codec on each).
+        return [(row[0], _listed(row[1])) for row in rows]
     result = await transaction.execute(_ENDPOINTS, {"aid": account_id})
     return [(row[0], list(row[1])) for row in result]
 
 
 async def queue_deliveries(
-    transaction: AsyncSession | SqliteTransaction, events: Sequence[object]
+    transaction: AsyncSession | BareTransaction, events: Sequence[object]
 ) -> bool:
     """Write this transaction's deliveries; whether there were any (the worker is woken)."""
     relevant = [e for e in events if isinstance(e, Event) and e.type in WEBHOOK_EVENTS]
