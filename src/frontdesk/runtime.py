@@ -46,6 +46,7 @@ from frontdesk.outbox.worker import OutboxWorker
 from frontdesk.ratelimits import RateLimiter
 from frontdesk.retention.jobs import KIND as RETENTION_KIND
 from frontdesk.retention.jobs import RetentionJobs
+from frontdesk.webhooks.endpoints import EndpointCache
 from frontdesk.webhooks.fan_out import KIND as WEBHOOK_KIND
 from frontdesk.webhooks.fan_out import queue_deliveries
 from frontdesk.webhooks.sender import WebhookSender
@@ -86,7 +87,14 @@ class Runtime:
         self.conversations = ConversationCache(
             self.db, self.bus, enabled=caching or bool(settings.redis_url), instances=self.instances
         )
-        self.bus.listeners += [self.accounts.on_event, self.conversations.on_event]
+        self.webhook_endpoints = EndpointCache(
+            enabled=caching or bool(settings.redis_url), instances=self.instances
+        )
+        self.bus.listeners += [
+            self.accounts.on_event,
+            self.conversations.on_event,
+            self.webhook_endpoints.on_event,
+        ]
         # Business hours and who is online (contract section 7); shared through Redis.
         self.presence: Presence = (
             RedisPresence(settings.redis_url, settings.redis_prefix)
@@ -162,7 +170,7 @@ class Runtime:
         self, transaction: AsyncSession | BareTransaction, events: list[Any]
     ) -> AfterCommit | None:
         """The outbox rows a transaction's events call for, written before it commits."""
-        queued = await queue_deliveries(transaction, events)
+        queued = await queue_deliveries(transaction, events, self.webhook_endpoints)
         if self.mail is not None:
             queued = await queue_email(transaction, events, self.mail.delay_us) or queued
         return self.outbox.wake if queued else None

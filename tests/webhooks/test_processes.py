@@ -254,3 +254,38 @@ def test_two_instances_send_each_event_exactly_once(shared_env, two_instances, r
     # A commit wakes its own instance's worker, so each instance sent its own replies.
     assert outbox_attempts(a) > 0 and outbox_attempts(b) > 0
     assert outbox_attempts(a) + outbox_attempts(b) == 100
+
+
+def test_endpoint_changes_on_one_instance_apply_at_once_on_the_other(
+    shared_env, two_instances, receiver
+):
+    """Each instance keeps the account's endpoints (webhooks/endpoints.py); a change made
+    on A has reached B by the time its request answers."""
+    a, b = two_instances
+    account = create_account(shared_env, "Endpoints")
+    token = start_conversation(a, account)
+    widget = {"X-Api-Key": account["site_key"]}
+    with httpx.Client(timeout=10) as client:
+
+        def visitor_on_b(text: str) -> int:
+            sent = client.post(
+                f"{b}{CHAT}/{token}/messages", json={"message": text}, headers=widget
+            )
+            assert sent.status_code == 201, sent.text
+            message_id: int = sent.json()["id"]
+            return message_id
+
+        visitor_on_b("B now knows the account has no endpoint")
+        expected = []
+        for round_ in range(5):
+            webhook = add_webhook(a, account, receiver.url)
+            expected.append(visitor_on_b(f"added on A, round {round_}"))
+            assert len(deliveries(b, account, webhook["id"])) == 1
+            gone = client.delete(f"{a}{HOOKS}/{webhook['id']}", headers=admin(account))
+            assert gone.status_code == 204, gone.text
+            visitor_on_b(f"deleted on A, round {round_}")  # nothing for it, and no error
+    # Each one delivered, unless its endpoint was deleted before the worker sent it.
+    time.sleep(1)
+    with receiver.lock:
+        arrived = [request.json["data"]["message"]["id"] for request in receiver.received]
+    assert set(arrived) <= set(expected)

@@ -12,7 +12,7 @@ from frontdesk.accounts.settings import apply_changes
 from frontdesk.agents.service import create_agent
 from frontdesk.audit.service import record
 from frontdesk.db import queue_event
-from frontdesk.events.bus import Event
+from frontdesk.events.bus import account_changed
 from frontdesk.kit.clock import now_us
 from frontdesk.kit.tokens import new_token
 from frontdesk.models import Account, Agent
@@ -73,17 +73,12 @@ async def account_of(session: AsyncSession, agent: Agent) -> Account:
     return account
 
 
-def _changed(account: Account) -> Event:
-    # Instances drop cached copies of the account when they hear this.
-    return Event(account_id=account.id, type="account.changed", ts_us=now_us(), data={})
-
-
 async def change_settings(session: AsyncSession, admin: Agent, fields: dict[str, Any]) -> Account:
     """Apply every field or none (a bad one changes nothing); caches hear of it on commit."""
     account = await account_of(session, admin)
     apply_changes(account, fields)
     await session.flush()
-    queue_event(session, _changed(account))
+    queue_event(session, account_changed(account.id))
     await record(session, account.id, admin, "settings.updated", None, {"fields": sorted(fields)})
     return account
 
@@ -93,7 +88,7 @@ async def rotate_identity_secret(session: AsyncSession, admin: Agent) -> str:
     account = await account_of(session, admin)
     account.identity_secret = new_token(32)
     await session.flush()
-    queue_event(session, _changed(account))
+    queue_event(session, account_changed(account.id))
     await record(session, account.id, admin, "identity_secret.rotated")
     return account.identity_secret
 
@@ -103,6 +98,6 @@ async def rotate_site_key(session: AsyncSession, admin: Agent) -> str:
     account = await account_of(session, admin)
     account.site_key = new_site_key()
     await session.flush()
-    queue_event(session, _changed(account))
+    queue_event(session, account_changed(account.id))
     await record(session, account.id, admin, "site_key.rotated")
     return account.site_key

@@ -12,7 +12,7 @@ from frontdesk.blocklist.entries import stored_note, stored_value
 from frontdesk.conversations.service import own_conversation, update_conversation
 from frontdesk.db import queue_event
 from frontdesk.errors import AppError
-from frontdesk.events.bus import Event
+from frontdesk.events.bus import account_changed
 from frontdesk.kit.clock import format_us, now_us
 from frontdesk.kit.ids import parse_id
 from frontdesk.models import Account, Agent, BlocklistEntry, Contact
@@ -37,9 +37,7 @@ async def _changed(session: AsyncSession, account_id: int) -> None:
         .where(Account.id == account_id)
         .values(blocklist_version=Account.blocklist_version + 1)
     )
-    queue_event(
-        session, Event(account_id=account_id, type="account.changed", ts_us=now_us(), data={})
-    )
+    queue_event(session, account_changed(account_id))
 
 
 async def list_entries(session: AsyncSession, account_id: int) -> list[dict[str, Any]]:

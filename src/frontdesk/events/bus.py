@@ -18,6 +18,7 @@ import orjson
 from redis.exceptions import RedisError
 
 from frontdesk.kit.cancelling import stop_if_cancelling
+from frontdesk.kit.clock import now_us
 
 log = logging.getLogger("frontdesk.events")
 
@@ -63,6 +64,12 @@ class Event:
 
 
 FIELDS = tuple(field.name for field in fields(Event))
+
+
+def account_changed(account_id: int) -> Event:
+    """What an account's cached copies depend on changed (its settings, key, blocklist,
+    webhooks): every instance drops them, and the change's request waits until each has."""
+    return Event(account_id=account_id, type="account.changed", ts_us=now_us(), data={})
 
 
 class Subscription:

@@ -17,7 +17,7 @@ from frontdesk.models import OutboxJob
 # Finished jobs stay this long for admins to look at, then housekeeping deletes them.
 KEEP_FINISHED_US = 30 * 24 * 3600 * 1_000_000
 
-_COLUMNS = (
+COLUMNS = (
     "account_id",
     "kind",
     "webhook_id",
@@ -32,7 +32,7 @@ _COLUMNS = (
     "updated_us",
 )
 _INSERT = insert(OutboxJob)
-_BARE_INSERT = Statement(_INSERT, *_COLUMNS)
+_BARE_INSERT = Statement(_INSERT, *COLUMNS)
 
 
 def new_message_id() -> str:

@@ -8,7 +8,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.db import queue_event
 from frontdesk.errors import AppError
+from frontdesk.events.bus import account_changed
 from frontdesk.kit.clock import format_us, now_us
 from frontdesk.kit.ids import parse_id
 from frontdesk.models import OutboxJob, Webhook
@@ -115,6 +117,7 @@ async def create_webhook(
     )
     session.add(webhook)
     await session.flush()
+    queue_event(session, account_changed(account_id))  # endpoints.py: caches follow
     return webhook
 
 
@@ -155,6 +158,8 @@ async def update_webhook(
     for name, value in changes.items():
         setattr(webhook, name, value)
     await session.flush()
+    if changes.keys() & {"events", "active"}:  # what endpoints.py keeps
+        queue_event(session, account_changed(account_id))
     return webhook
 
 
@@ -163,6 +168,7 @@ async def delete_webhook(session: AsyncSession, account_id: int, webhook_id: str
     webhook = await get_webhook(session, account_id, webhook_id)
     await session.delete(webhook)
     await session.flush()
+    queue_event(session, account_changed(account_id))
 
 
 async def rotate_secret(session: AsyncSession, account_id: int, webhook_id: str) -> str:
