@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import httpx
 import pytest
 
@@ -13,6 +14,7 @@ from frontdesk.conversations.service import post_message
 from frontdesk.events.bus import Event
 from tests.conftest import make_settings
 from tests.support.accounts import make_account, start_conversation
+from tests.support.services import require
 
 
 async def test_a_failure_inside_rolls_back_publishes_nothing_and_the_next_write_works(app):
@@ -86,3 +88,34 @@ async def test_a_steady_stream_of_messages_keeps_the_wal_from_growing(tmp_path, 
     # (a parallel test worker) lets a checkpoint lag a few MiB behind.
     assert written == 3000
     assert largest < 16 * 1024 * 1024, largest
+
+
+async def test_a_lost_postgresql_connection_is_not_handed_out_again(tmp_path, pg_url):
+    """The bare path uses the pool's asyncpg connections directly, so SQLAlchemy never sees
+    their errors: a connection the server dropped must still leave the pool."""
+    require("PostgreSQL", pg_url is not None, "set FRONTDESK_TEST_DATABASE_URL")
+    app = create_app(make_settings(tmp_path, pg_url))
+    async with app.router.lifespan_context(app):
+        account = await make_account(app)
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 1))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            token = await start_conversation(client, account)
+            url = f"/api/v1/chat/conversations/{token}/messages"
+
+            async def post() -> int:
+                sent = await client.post(url, json={"message": "hi"}, headers=account.widget)
+                return sent.status_code
+
+            assert await post() == 201
+            # As a server restart would: every connection of this database is cut.
+            admin = await asyncpg.connect(pg_url.replace("postgresql+asyncpg://", "postgresql://"))
+            try:
+                await admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            finally:
+                await admin.close()
+            codes = [await post() for _ in range(10)]
+    # Each dead connection fails the request that finds it, once; then it is gone.
+    assert codes[-5:] == [201] * 5, codes
