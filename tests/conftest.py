@@ -27,7 +27,7 @@ from tests.support.live_server import live_server
 from tests.support.services import postgres_url, redis_url, require
 
 # The browser fixtures (one Chromium per module), shared by every browser test.
-pytest_plugins = ["tests.support.browser"]
+pytest_plugins = ["tests.support.browser", "tests.support.scale_out"]
 
 # Every test address the ASGI transport reports as the TCP peer.
 CLIENT_ADDRESS = "203.0.113.7"

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.availability.test_presence_and_assign import eventually
 from tests.support.processes import (
     create_account,
-    running_instances,
-    scale_out_environment,
 )
 from tests.support.sse import open_stream
 
@@ -22,20 +17,9 @@ CHAT = "/api/v1/chat/conversations"
 EVENTS = "/api/v1/agent/events"
 
 
-@pytest.fixture
-def environment(tmp_path: Path, pg_url: str | None) -> dict[str, str]:
-    return scale_out_environment(pg_url, tmp_path / "data")
-
-
-@pytest.fixture
-def instances(environment: dict[str, str]) -> Iterator[tuple[str, str]]:
-    with running_instances([environment, environment]) as running:
-        yield running[0][0], running[1][0]
-
-
-async def test_presence_and_assignment_span_instances(instances, environment):
-    a, b = instances
-    account = create_account(environment, "Shared")
+async def test_presence_and_assignment_span_instances(scale_out_pair, scale_out_env):
+    a, b = scale_out_pair
+    account = create_account(scale_out_env, "Shared")
     widget = {"X-Api-Key": account["site_key"]}
     admin = {"Authorization": f"Bearer {account['api_token']}"}
     async with httpx.AsyncClient(timeout=20) as client:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,8 +11,6 @@ import pytest
 from tests.support.live_server import free_port
 from tests.support.processes import (
     create_account,
-    running_instances,
-    scale_out_environment,
     start_serve,
     stop,
     wait_until_up,
@@ -25,23 +21,12 @@ CHAT = "/api/v1/chat/conversations"
 
 
 @pytest.fixture
-def environment(tmp_path: Path, pg_url: str | None) -> dict[str, str]:
-    return scale_out_environment(pg_url, tmp_path / "data")
+def account(scale_out_env: dict[str, str]) -> dict[str, str]:
+    return create_account(scale_out_env, "Shared")
 
 
-@pytest.fixture
-def instances(environment: dict[str, str]) -> Iterator[tuple[str, str]]:
-    with running_instances([environment, environment]) as running:
-        yield running[0][0], running[1][0]
-
-
-@pytest.fixture
-def account(environment: dict[str, str]) -> dict[str, str]:
-    return create_account(environment, "Shared")
-
-
-async def test_two_instances_act_as_one(instances, account):
-    a, b = instances
+async def test_two_instances_act_as_one(scale_out_pair, account):
+    a, b = scale_out_pair
     widget = {"X-Api-Key": account["site_key"]}
     admin = {"Authorization": f"Bearer {account['api_token']}"}
     async with httpx.AsyncClient(timeout=10) as client:
@@ -102,10 +87,10 @@ async def test_two_instances_act_as_one(instances, account):
         ).status_code == 200
 
 
-def test_sigterm_closes_open_streams_and_exits_quickly(environment, account):
+def test_sigterm_closes_open_streams_and_exits_quickly(scale_out_env, account):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    process = start_serve(environment, port)
+    process = start_serve(scale_out_env, port)
     try:
         wait_until_up(base, process)
         admin = {"Authorization": f"Bearer {account['api_token']}"}
@@ -124,10 +109,10 @@ def test_sigterm_closes_open_streams_and_exits_quickly(environment, account):
         stop(process, signal.SIGKILL)
 
 
-def test_serve_with_workers_shares_one_redis(environment, account):
+def test_serve_with_workers_shares_one_redis(scale_out_env, account):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    process = start_serve(environment, port, "--workers", "2")
+    process = start_serve(scale_out_env, port, "--workers", "2")
     try:
         wait_until_up(base, process)
         widget = {"X-Api-Key": account["site_key"]}

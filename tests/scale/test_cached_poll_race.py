@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.support.processes import create_account, running_instances, scale_out_environment
+from tests.support.processes import create_account
 
 CHAT = "/api/v1/chat/conversations"
 AGENT = "/api/v1/agent/conversations"
@@ -28,17 +25,6 @@ LIMITS = {
 }
 WRITE_SECONDS = 5.0
 CONVERSATIONS = 3
-
-
-@pytest.fixture
-def environment(tmp_path: Path, pg_url: str | None) -> dict[str, str]:
-    return scale_out_environment(pg_url, tmp_path / "data")
-
-
-@pytest.fixture
-def instances(environment: dict[str, str]) -> Iterator[tuple[str, str]]:
-    with running_instances([environment, environment]) as running:
-        yield running[0][0], running[1][0]
 
 
 async def _visitor_writer(
@@ -85,10 +71,10 @@ async def _poller(
 
 
 async def test_cached_polls_across_instances_lose_and_repeat_nothing(
-    environment: dict[str, str], instances: tuple[str, str]
+    scale_out_env: dict[str, str], scale_out_pair: tuple[str, str]
 ) -> None:
-    a, b = instances
-    account = create_account(environment, "Racing")
+    a, b = scale_out_pair
+    account = create_account(scale_out_env, "Racing")
     widget = {"X-Api-Key": account["site_key"]}
     admin = {"Authorization": f"Bearer {account['api_token']}"}
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
