@@ -179,7 +179,7 @@ async def post_visitor_message(
     """
     if away is None:
         try:
-            async with db.fast_write() as transaction:
+            async with db.fast_write(queue=("conversation", conversation_id)) as transaction:
                 return await post_message(
                     BareRows(transaction),
                     conversation_id,
