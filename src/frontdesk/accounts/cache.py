@@ -13,8 +13,8 @@ from __future__ import annotations
 from frontdesk.accounts.service import account_by_site_key
 from frontdesk.db import Database
 from frontdesk.events.bus import RESYNC, Event
+from frontdesk.events.coherent_cache import CoherentCache
 from frontdesk.events.instances import Instances
-from frontdesk.kit.generation_cache import GenerationCache
 from frontdesk.models import Account
 
 
@@ -27,24 +27,11 @@ class AccountCache:
         max_entries: int = 10_000,
     ) -> None:
         self.db = db
-        self.enabled = enabled
-        self.instances = instances
-        self._epoch = 0
-        self._cache: GenerationCache[str, Account] = GenerationCache(max_entries)
-
-    def _usable(self) -> bool:
-        instances = self.instances
-        if instances is None:
-            return self.enabled
-        if not self.enabled or not instances.coherent():
-            return False
-        if instances.epoch != self._epoch:  # changes may have gone unheard meanwhile
-            self._epoch = instances.epoch
-            self._cache.invalidate()
-        return True
+        self._coherent: CoherentCache[str, Account] = CoherentCache(enabled, instances, max_entries)
+        self._cache = self._coherent.entries
 
     async def by_site_key(self, site_key: str) -> Account | None:
-        usable = self._usable()
+        usable = self._coherent.usable()
         if usable and (cached := self._cache.get(site_key)) is not None:
             return cached
         generation = self._cache.generation

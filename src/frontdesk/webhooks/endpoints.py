@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.db import BareTransaction, Statement
 from frontdesk.events.bus import RESYNC, Event
+from frontdesk.events.coherent_cache import CoherentCache
 from frontdesk.events.instances import Instances
-from frontdesk.kit.generation_cache import GenerationCache
 from frontdesk.models import Webhook
 
 Endpoints = tuple[tuple[int, frozenset[str]], ...]  # (webhook id, events it wants)
@@ -55,25 +55,14 @@ class EndpointCache:
     def __init__(
         self, enabled: bool, instances: Instances | None = None, max_entries: int = 10_000
     ) -> None:
-        self.enabled = enabled
-        self.instances = instances
-        self._epoch = 0
-        self._cache: GenerationCache[int, Endpoints] = GenerationCache(max_entries)
-
-    def _usable(self) -> bool:
-        instances = self.instances
-        if instances is None:
-            return self.enabled
-        if not self.enabled or not instances.coherent():
-            return False
-        if instances.epoch != self._epoch:  # changes may have gone unheard meanwhile
-            self._epoch = instances.epoch
-            self._cache.invalidate()
-        return True
+        self._coherent: CoherentCache[int, Endpoints] = CoherentCache(
+            enabled, instances, max_entries
+        )
+        self._cache = self._coherent.entries
 
     async def of(self, transaction: AsyncSession | BareTransaction, account_id: int) -> Endpoints:
         """The account's active endpoints, read in `transaction` when not known here."""
-        usable = self._usable()
+        usable = self._coherent.usable()
         if usable and (known := self._cache.get(account_id)) is not None:
             return known
         generation = self._cache.generation
