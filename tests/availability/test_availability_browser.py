@@ -184,3 +184,56 @@ def test_hours_editor(
         context.close()
         restore = {k: before[k] for k in ("business_hours", "holidays", "auto_assign", "timezone")}
         assert httpx.patch(settings, json=restore, headers=frontdesk.admin).status_code == 200
+
+
+def test_an_open_widget_asks_again_while_it_stays_open(
+    browser: Browser, frontdesk: LiveFrontdesk, host_site: str, reopens: datetime
+) -> None:
+    """Left open across a change (here the away message; in life, closing time or the last
+    agent leaving), the widget shows it within five minutes, without being closed and
+    opened again. The page's clock is Playwright's, so five minutes pass at once."""
+    settings = f"{frontdesk.base_url}/api/v1/agent/settings"
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.clock.install()
+    try:
+        page.goto(host_site + "/")
+        page.get_by_role("button", name="Open chat").click()
+        expect(page.get_by_role("status").filter(has_text=AWAY)).to_be_visible()
+        later = "Back on Monday. Leave a message."
+        changed = httpx.patch(settings, json={"away_message": later}, headers=frontdesk.admin)
+        assert changed.status_code == 200, changed.text
+        page.clock.run_for(60_000)  # a minute: not yet asked again
+        expect(page.get_by_role("status").filter(has_text=AWAY)).to_be_visible()
+        page.clock.run_for(5 * 60_000)
+        expect(page.get_by_role("status").filter(has_text=later)).to_be_visible()
+    finally:
+        context.close()
+        restored = httpx.patch(settings, json={"away_message": AWAY}, headers=frontdesk.admin)
+        assert restored.status_code == 200, restored.text
+
+
+def test_a_closed_widget_asks_again_just_after_the_announced_opening(
+    browser: Browser, frontdesk: LiveFrontdesk, host_site: str, reopens: datetime
+) -> None:
+    """The page's clock set two minutes before `next_open_at`: the widget asks again just
+    after it, well before its five-minute round."""
+    settings = f"{frontdesk.base_url}/api/v1/agent/settings"
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.clock.install(time=reopens - timedelta(minutes=2))
+    try:
+        page.goto(host_site + "/")
+        page.get_by_role("button", name="Open chat").click()
+        expect(page.get_by_role("status").filter(has_text=AWAY)).to_be_visible()
+        later = "Open again: say hello."
+        changed = httpx.patch(settings, json={"away_message": later}, headers=frontdesk.admin)
+        assert changed.status_code == 200, changed.text
+        page.clock.run_for(125_000)
+        expect(page.get_by_role("status").filter(has_text=later)).to_be_visible()
+    finally:
+        context.close()
+        restored = httpx.patch(settings, json={"away_message": AWAY}, headers=frontdesk.admin)
+        assert restored.status_code == 200, restored.text

@@ -187,9 +187,12 @@
     panel.hidden = !open;
     launcher.hidden = open;
     fit();
-    if (!open) return launcher.focus({ preventScroll: true });
+    if (!open) {
+      clearTimeout(configTimer);
+      return launcher.focus({ preventScroll: true });
+    }
     // Whether the team is in changes while a page stays open: ask again on every open.
-    call('GET', 'config').then((r) => r.ok && r.data && applyConfig(r.data));
+    refreshConfig();
     markRead();
     scrollDown();
     (body.contains(form) ? form.querySelector('input,textarea') : input).focus();
@@ -455,7 +458,19 @@
     return 1.05 / (light + 0.05) >= (light + 0.05) / 0.05 ? '#ffffff' : '#111111';
   };
 
+  // And while the panel stays open (closing time comes, the last agent leaves): again every
+  // few minutes, and just after the opening the server announced.
+  let configTimer = 0;
+  const refreshConfig = () => call('GET', 'config').then((r) => r.ok && r.data && applyConfig(r.data));
+  const refreshLater = (c) => {
+    clearTimeout(configTimer);
+    if (!open) return;
+    const opens = c.open === false ? Date.parse(c.next_open_at) - Date.now() + 1000 : NaN;
+    configTimer = setTimeout(refreshConfig, opens > 0 ? Math.min(opens, 300000) : 300000);
+  };
+
   const applyConfig = (c) => {
+    refreshLater(c);
     if (typeof c.title === 'string' && c.title.trim()) config.title = c.title;
     if (typeof c.greeting === 'string') config.greeting = c.greeting;
     if (/^#[0-9a-f]{6}$/i.test(c.color)) config.color = c.color;
