@@ -1,10 +1,10 @@
-"""kit/keyed_locks.py: one lock per key, gone once nobody holds or waits for it."""
+"""db/keyed_locks.py: one lock per key, gone once nobody holds or waits for it."""
 
 from __future__ import annotations
 
 import asyncio
 
-from frontdesk.kit.keyed_locks import KeyedLocks
+from frontdesk.db.keyed_locks import KeyedLocks
 
 
 async def test_one_key_lets_one_in_at_a_time_in_arrival_order_and_other_keys_pass():

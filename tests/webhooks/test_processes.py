@@ -21,10 +21,11 @@ import httpx
 import pytest
 from standardwebhooks import Webhook as Verifier
 
+from tests.support.databases import postgres_database
 from tests.support.live_server import free_port
 from tests.support.processes import create_account, start_serve, stop, wait_until_up
 from tests.support.receiver import Received, webhook_receiver
-from tests.support.services import redis_url, require
+from tests.support.services import postgres_url, redis_url, require
 
 CHAT = "/api/v1/chat/conversations"
 HOOKS = "/api/v1/agent/webhooks"
@@ -177,10 +178,19 @@ def test_a_delivery_to_a_receiver_that_is_down_survives_kill_9(sqlite_env):
 
 
 @pytest.fixture
-def shared_env(tmp_path: Path, pg_url: str | None) -> dict[str, str]:
-    require("PostgreSQL", pg_url is not None, "set FRONTDESK_TEST_DATABASE_URL")
+def shared_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A database of the test's own: its instances' outbox workers claim any account's
+    due jobs, and the attempts the test counts must be its own, not the retries another
+    test's account left pending in a shared database."""
+    server = postgres_url()
+    require("PostgreSQL", server is not None, "set FRONTDESK_TEST_DATABASE_URL")
     require("Redis", redis_url() is not None, "set FRONTDESK_TEST_REDIS_URL")
-    assert pg_url is not None
+    assert server is not None
+    with postgres_database(server) as pg_url:
+        yield _shared_env(tmp_path, pg_url)
+
+
+def _shared_env(tmp_path: Path, pg_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
     env.update(
         FRONTDESK_DATABASE_URL=pg_url.replace("postgresql+asyncpg://", "postgresql://"),

@@ -29,8 +29,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from frontdesk.db.bare import BareTransaction, PostgresTransaction, SqliteTransaction
 from frontdesk.db.checkpointer import Checkpointer
+from frontdesk.db.keyed_locks import KeyedLocks
 from frontdesk.db.sqlite_inline import PRAGMAS, connect_inline, inline_creator
-from frontdesk.kit.keyed_locks import KeyedLocks
 
 # What a transaction queues, published once it has committed. The database layer only
 # carries them: what an event is belongs to the event bus (frontdesk.events), which sets
