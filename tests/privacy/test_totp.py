@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pyotp
+import pytest
 
+from frontdesk.totp import codes
 from tests.support.accounts import make_agent
 
 TOTP = "/api/v1/agent/me/totp"
@@ -15,14 +16,37 @@ REQUIRED = {"error": "One-time code required"}
 INVALID = {"error": "Invalid one-time code"}
 
 
+class ShiftedClock:
+    """The server's TOTP clock (totp/codes.py), moved on by whole steps where a test would
+    otherwise wait up to 30 seconds for the next one. Codes are made on the same clock."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def next_step(self) -> None:
+        self.offset += 30
+
+    def fresh_step(self) -> None:
+        """Early in a step, so the codes of a test's next few seconds all belong to one."""
+        if self.time() % 30 > 25:
+            self.offset += 30 - self.time() % 30 + 0.1
+
+
+clock = ShiftedClock()
+
+
+@pytest.fixture(autouse=True)
+def shifted_clock(monkeypatch: pytest.MonkeyPatch) -> ShiftedClock:
+    clock.offset = 0.0
+    monkeypatch.setattr(codes, "time", clock)
+    return clock
+
+
 def code_at(secret: str, step_offset: int = 0) -> str:
-    return pyotp.TOTP(secret).at(time.time() + 30 * step_offset)
-
-
-async def wait_for_fresh_step() -> None:
-    """Past the first seconds of a step, so a test's codes all belong to one."""
-    if time.time() % 30 > 25:
-        await asyncio.sleep(30 - time.time() % 30 + 0.1)
+    return pyotp.TOTP(secret).at(clock.time() + 30 * step_offset)
 
 
 async def enrol(client, account) -> tuple[str, list[str]]:
@@ -42,7 +66,7 @@ async def login(client, account, **extra):
 
 
 async def test_enrol_confirm_and_sign_in(client, account):
-    await wait_for_fresh_step()
+    clock.fresh_step()
     started = await client.post(TOTP, headers=account.admin)
     assert started.status_code == 200
     body = started.json()
@@ -86,10 +110,10 @@ async def test_enrol_confirm_and_sign_in(client, account):
 
 
 async def test_current_previous_replayed_and_future_codes(client, account, app):
-    await wait_for_fresh_step()
+    clock.fresh_step()
     secret, _ = await enrol(client, account)
-    # Confirm spent the current step; wait for the next one.
-    await asyncio.sleep(30 - time.time() % 30 + 0.2)
+    # Confirm spent the current step; on to the next one.
+    clock.next_step()
     future = await login(client, account, otp=code_at(secret, +1))
     assert (future.status_code, future.json()) == (401, INVALID)
     current = await login(client, account, otp=code_at(secret))
@@ -109,7 +133,7 @@ async def test_previous_step_is_accepted_when_unspent(client, app):
     started = await client.post(TOTP, headers=account.admin)
     secret = started.json()["secret"]
     # Confirm with the previous step's code (a slow typist): accepted.
-    await wait_for_fresh_step()
+    clock.fresh_step()
     confirmed = await client.post(
         f"{TOTP}/confirm", json={"code": code_at(secret, -1)}, headers=account.admin
     )
@@ -122,7 +146,7 @@ async def test_previous_step_is_accepted_when_unspent(client, app):
 
 
 async def test_recovery_codes_work_once(client, account):
-    await wait_for_fresh_step()
+    clock.fresh_step()
     _, codes = await enrol(client, account)
     used = await login(client, account, otp=codes[0].upper())
     assert used.status_code == 200
@@ -134,7 +158,7 @@ async def test_recovery_codes_work_once(client, account):
 
 
 async def test_turning_it_off(client, account):
-    await wait_for_fresh_step()
+    clock.fresh_step()
     secret, codes = await enrol(client, account)
     wrong = await client.request("DELETE", TOTP, json={"code": "bad"}, headers=account.admin)
     assert (wrong.status_code, wrong.json()) == (422, INVALID)
@@ -146,9 +170,9 @@ async def test_turning_it_off(client, account):
     assert off.status_code == 204
     assert (await login(client, account)).status_code == 200
     # On again (a new secret), off with a TOTP code this time.
-    await wait_for_fresh_step()
+    clock.fresh_step()
     secret, _ = await enrol(client, account)
-    await asyncio.sleep(30 - time.time() % 30 + 0.2)
+    clock.next_step()
     off = await client.request(
         "DELETE", TOTP, json={"code": code_at(secret)}, headers=account.admin
     )
@@ -161,7 +185,7 @@ async def test_turning_it_off(client, account):
 
 async def test_admins_see_who_has_it_on(client, account, app):
     member, member_headers = await make_agent(app, account)
-    await wait_for_fresh_step()
+    clock.fresh_step()
     started = await client.post(TOTP, headers=member_headers)
     await client.post(
         f"{TOTP}/confirm", json={"code": code_at(started.json()["secret"])}, headers=member_headers
@@ -178,7 +202,7 @@ async def test_enrolment_states(client, account):
     assert not_started.status_code == 409
     off = await client.request("DELETE", TOTP, json={"code": "123456"}, headers=account.admin)
     assert off.status_code == 409
-    await wait_for_fresh_step()
+    clock.fresh_step()
     await enrol(client, account)
     assert (await client.post(TOTP, headers=account.admin)).status_code == 409
     assert (await client.post(TOTP)).status_code == 401
