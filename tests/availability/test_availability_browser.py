@@ -3,13 +3,14 @@ message, which reaches the inbox; the inbox's availability switch and hours edit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.inbox.conftest import ARTIFACTS, assert_fits, screenshot, sign_in
 from tests.support.browser import LiveFrontdesk, live_frontdesk, static_site
@@ -186,32 +187,48 @@ def test_hours_editor(
         assert httpx.patch(settings, json=restore, headers=frontdesk.admin).status_code == 200
 
 
+@contextmanager
+def widget_open_on_a_clock(
+    browser: Browser, frontdesk: LiveFrontdesk, host_site: str, at: datetime | None = None
+) -> Iterator[tuple[Page, Callable[[str], None]]]:
+    """The closed account's widget open, on Playwright's clock (from `at`, or now); and a
+    way to change the away message, put back afterwards."""
+    settings = f"{frontdesk.base_url}/api/v1/agent/settings"
+
+    def change_away_message(text: str) -> None:
+        changed = httpx.patch(settings, json={"away_message": text}, headers=frontdesk.admin)
+        assert changed.status_code == 200, changed.text
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    if at is None:
+        page.clock.install()
+    else:
+        page.clock.install(time=at)
+    try:
+        page.goto(host_site + "/")
+        page.get_by_role("button", name="Open chat").click()
+        expect(page.get_by_role("status").filter(has_text=AWAY)).to_be_visible()
+        yield page, change_away_message
+    finally:
+        context.close()
+        change_away_message(AWAY)
+
+
 def test_an_open_widget_asks_again_while_it_stays_open(
     browser: Browser, frontdesk: LiveFrontdesk, host_site: str, reopens: datetime
 ) -> None:
     """Left open across a change (here the away message; in life, closing time or the last
     agent leaving), the widget shows it within five minutes, without being closed and
     opened again. The page's clock is Playwright's, so five minutes pass at once."""
-    settings = f"{frontdesk.base_url}/api/v1/agent/settings"
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.clock.install()
-    try:
-        page.goto(host_site + "/")
-        page.get_by_role("button", name="Open chat").click()
-        expect(page.get_by_role("status").filter(has_text=AWAY)).to_be_visible()
+    with widget_open_on_a_clock(browser, frontdesk, host_site) as (page, change_away_message):
         later = "Back on Monday. Leave a message."
-        changed = httpx.patch(settings, json={"away_message": later}, headers=frontdesk.admin)
-        assert changed.status_code == 200, changed.text
+        change_away_message(later)
         page.clock.run_for(60_000)  # a minute: not yet asked again
         expect(page.get_by_role("status").filter(has_text=AWAY)).to_be_visible()
         page.clock.run_for(5 * 60_000)
         expect(page.get_by_role("status").filter(has_text=later)).to_be_visible()
-    finally:
-        context.close()
-        restored = httpx.patch(settings, json={"away_message": AWAY}, headers=frontdesk.admin)
-        assert restored.status_code == 200, restored.text
 
 
 def test_a_closed_widget_asks_again_just_after_the_announced_opening(
@@ -219,21 +236,9 @@ def test_a_closed_widget_asks_again_just_after_the_announced_opening(
 ) -> None:
     """The page's clock set two minutes before `next_open_at`: the widget asks again just
     after it, well before its five-minute round."""
-    settings = f"{frontdesk.base_url}/api/v1/agent/settings"
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.clock.install(time=reopens - timedelta(minutes=2))
-    try:
-        page.goto(host_site + "/")
-        page.get_by_role("button", name="Open chat").click()
-        expect(page.get_by_role("status").filter(has_text=AWAY)).to_be_visible()
+    at = reopens - timedelta(minutes=2)
+    with widget_open_on_a_clock(browser, frontdesk, host_site, at) as (page, change_away_message):
         later = "Open again: say hello."
-        changed = httpx.patch(settings, json={"away_message": later}, headers=frontdesk.admin)
-        assert changed.status_code == 200, changed.text
+        change_away_message(later)
         page.clock.run_for(125_000)
         expect(page.get_by_role("status").filter(has_text=later)).to_be_visible()
-    finally:
-        context.close()
-        restored = httpx.patch(settings, json={"away_message": AWAY}, headers=frontdesk.admin)
-        assert restored.status_code == 200, restored.text
