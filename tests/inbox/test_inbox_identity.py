@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import uuid
 
 import httpx
@@ -87,6 +88,9 @@ def test_the_admin_makes_a_secret_that_verifies_and_can_require_it(
 ) -> None:
     page.get_by_role("link", name="Settings").click()
     section = page.get_by_role("region", name="Identity verification")
+    # Its content arrives with the settings: until then the section may be drawn again,
+    # and an element found before that is gone from the page (a CI run failed so).
+    expect(section).to_contain_text(re.compile("No secret yet|A secret is set"))
     section.scroll_into_view_if_needed()
     if not settings(frontdesk)["identity_secret_set"]:
         expect(section).to_contain_text("No secret yet")
