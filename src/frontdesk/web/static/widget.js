@@ -143,7 +143,7 @@
   const composer = h('form', { class: 'composer', novalidate: true }, attachBtn, input, fileIn, sendBtn);
 
   // awayNote, showAway(config): the away notice, widget_away.js, which the server puts in here.
-  /* global awayNote, showAway */
+  /* global awayNote */
   /* @include widget_away.js */
 
   // transcriptBar, "Email transcript": widget_email.js, which the server puts in here.
@@ -450,36 +450,9 @@
   });
 
   /* ---------- start ---------- */
-  // Black or white text on the account's color, whichever contrasts more (WCAG luminance).
-  const onColor = (hex) => {
-    const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
-      .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
-    const light = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-    return 1.05 / (light + 0.05) >= (light + 0.05) / 0.05 ? '#ffffff' : '#111111';
-  };
-
-  // And while the panel stays open (closing time comes, the last agent leaves): again every
-  // few minutes, and just after the opening the server announced.
-  let configTimer = 0;
-  const refreshConfig = () => call('GET', 'config').then((r) => r.ok && r.data && applyConfig(r.data));
-  const refreshLater = (c) => {
-    clearTimeout(configTimer);
-    if (!open) return;
-    const opens = c.open === false ? Date.parse(c.next_open_at) - Date.now() + 1000 : NaN;
-    configTimer = setTimeout(refreshConfig, opens > 0 ? Math.min(opens, 300000) : 300000);
-  };
-
-  const applyConfig = (c) => {
-    refreshLater(c);
-    if (typeof c.title === 'string' && c.title.trim()) config.title = c.title;
-    if (typeof c.greeting === 'string') config.greeting = c.greeting;
-    if (/^#[0-9a-f]{6}$/i.test(c.color)) config.color = c.color;
-    titleEl.textContent = config.title;
-    greetingEl.textContent = config.greeting;
-    showAway(c);
-    wrap.style.setProperty('--accent', config.color);
-    wrap.style.setProperty('--on-accent', onColor(config.color));
-  };
+  // applyConfig, refreshConfig, configTimer: widget_config.js, which the server puts in here.
+  /* global applyConfig, refreshConfig, configTimer */
+  /* @include widget_config.js */
 
   const mount = () => {
     // A constructed sheet is not an inline <style>, so a strict host CSP doesn't block it.
