@@ -39,7 +39,7 @@ from frontdesk.mail.jobs import EmailJobs
 from frontdesk.mail.queue import KIND as EMAIL_KIND
 from frontdesk.mail.queue import queue_email
 from frontdesk.mail.receiver import SmtpReceiver
-from frontdesk.ops.metrics import Metrics
+from frontdesk.ops.metrics import GroupedWrites, Metrics
 from frontdesk.outbox import jobs as outbox_jobs
 from frontdesk.outbox.jobs import ClaimedJob, Outcome
 from frontdesk.outbox.worker import OutboxWorker
@@ -109,6 +109,8 @@ class Runtime:
         # Current on every instance without the bus: see blocklist/cache.py.
         self.blocklist = BlocklistCache(self.db)
         self.metrics = Metrics()
+        groups = self.db.groups
+        self.metrics.registry.register(GroupedWrites(lambda: (groups.transactions, groups.works)))
         self.files: FileStore = make_file_store(
             settings.file_store,
             settings.data_dir,

@@ -16,7 +16,7 @@ two paths.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -407,8 +407,17 @@ class BareRows:
         self.transaction = transaction
 
     async def lock(self, conversation_id: int) -> Locked | None:
+        # Read once per transaction: once this transaction holds the row, nobody else can
+        # change it before COMMIT, so its later writers (a group commit's) are told what
+        # the earlier ones left, without asking the database again.
+        held: Locked | None = self.transaction.held.get(("conversation", conversation_id))
+        if held is not None:
+            return held
         row = await self.transaction.fetchone(_BARE_LOCK, {"cid": conversation_id})
-        return None if row is None else Locked(*row)
+        if row is None:
+            return None
+        locked = self.transaction.held[("conversation", conversation_id)] = Locked(*row)
+        return locked
 
     async def idempotency_key(self, conversation_id: int, key: str) -> tuple[int, int, int] | None:
         params = {"cid": conversation_id, "key": key}
@@ -432,6 +441,11 @@ class BareRows:
         self, values: dict[str, Any], status: str, address: str | None, counted: Counted
     ) -> int:
         cid, ts = values["conversation_id"], values["created_us"]
+        held = self.transaction.held.get(("conversation", cid))
+        if held is not None:  # the row as this message leaves it (lock)
+            self.transaction.held[("conversation", cid)] = replace(
+                held, status=status, last_message_us=ts
+            )
         if self.transaction.postgres:
             touched = _touch_values(cid, ts, None, status, address, counted)
             row = await self.transaction.fetchone(_BARE_INSERT_AND_TOUCH, {**values, **touched})

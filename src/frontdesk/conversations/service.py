@@ -27,6 +27,7 @@ from frontdesk.conversations.message_rows import (
 )
 from frontdesk.conversations.serialize import agent_conversation, agent_message, chat_message
 from frontdesk.db import Database
+from frontdesk.db.bare import BareTransaction
 from frontdesk.errors import AppError
 from frontdesk.events.bus import Event
 from frontdesk.kit.clock import format_us, now_us
@@ -178,16 +179,21 @@ async def post_visitor_message(
     `visitor_address`: where the visitor wrote from, kept for "Block" (post_message).
     """
     if away is None:
+
+        async def store(transaction: BareTransaction) -> Posted:
+            return await post_message(
+                BareRows(transaction),
+                conversation_id,
+                direction="inbound",
+                body=body,
+                idempotency_key=idempotency_key,
+                visitor_address=visitor_address,
+            )
+
         try:
-            async with db.fast_write(queue=("conversation", conversation_id)) as transaction:
-                return await post_message(
-                    BareRows(transaction),
-                    conversation_id,
-                    direction="inbound",
-                    body=body,
-                    idempotency_key=idempotency_key,
-                    visitor_address=visitor_address,
-                )
+            # Shared with messages arriving meanwhile: their conversation's, on PostgreSQL
+            # (whose row lock orders them anyway), or any on SQLite (one writer at a time).
+            return await db.grouped_write(("conversation", conversation_id), store)
         except NeedsSession:
             pass  # rolled back; stored below instead
     async with db.write() as session:

@@ -62,6 +62,9 @@ class BareTransaction:
     def __init__(self) -> None:
         # Published once the transaction has committed (Database.fast_write).
         self.events: list[Any] = []
+        # Rows this transaction has locked, as its own writes left them, for its later
+        # statements (a group commit runs several writers' work in one transaction).
+        self.held: dict[Any, Any] = {}
 
     async def fetchone(self, statement: Statement, params: dict[str, Any]) -> Row | None:
         raise NotImplementedError

@@ -14,7 +14,7 @@ import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -29,6 +29,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from frontdesk.db.bare import BareTransaction, PostgresTransaction, SqliteTransaction
 from frontdesk.db.checkpointer import Checkpointer
+from frontdesk.db.group_commit import GroupCommit
 from frontdesk.db.keyed_locks import KeyedLocks
 from frontdesk.db.sqlite_inline import PRAGMAS, connect_inline, inline_creator
 
@@ -36,6 +37,7 @@ from frontdesk.db.sqlite_inline import PRAGMAS, connect_inline, inline_creator
 # carries them: what an event is belongs to the event bus (frontdesk.events), which sets
 # `Database.publish`, so nothing here depends on a feature package.
 Publisher = Callable[[list[Any]], Awaitable[None]]
+T = TypeVar("T")
 
 
 def _sqlite_engine(url: str, begin: str, pool_size: int, inline: bool) -> AsyncEngine:
@@ -105,6 +107,7 @@ class Database:
         self._heavy = async_sessionmaker(self.heavy_engine, expire_on_commit=False)
         self._fast_connection: sqlite3.Connection | None = None
         self._queues = KeyedLocks()
+        self.groups = GroupCommit(lambda key: self.fast_write(queue=key))
 
     @asynccontextmanager
     async def read(self, heavy: bool = False) -> AsyncIterator[AsyncSession]:
@@ -141,6 +144,16 @@ class Database:
                 after()
             if transaction.events:
                 await self.publish(transaction.events)
+
+    async def grouped_write(
+        self, key: Hashable, work: Callable[[BareTransaction], Awaitable[T]]
+    ) -> T:
+        """`work` in a bare transaction (fast_write) that writers arriving meanwhile share:
+        one COMMIT for all of them (group_commit.py). `work` may be run twice (alone,
+        after another's failure rolled the group back), so it must act only through the
+        transaction. `key`: what it locks on PostgreSQL, where other keys' writers run in
+        their own transactions beside it; SQLite has one writer at a time anyway."""
+        return await self.groups.run(None if self.is_sqlite else key, work)
 
     @asynccontextmanager
     async def _bare_transaction(self) -> AsyncIterator[BareTransaction]:

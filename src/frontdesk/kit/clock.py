@@ -19,7 +19,14 @@ def now_us() -> int:
 def format_us(us: int) -> str:
     """`2025-01-15T10:30:00.123456Z`, the one timestamp format on the wire."""
     seconds, micros = divmod(us, 1_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
+    return f"{_second(seconds)}.{micros:06d}Z"
+
+
+@lru_cache(maxsize=1024)
+def _second(seconds: int) -> str:
+    # Messages written together share their second; each is formatted three times (the
+    # reply, the agents' event, the widget's event), and strftime was the costly part.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 @lru_cache(maxsize=4096)

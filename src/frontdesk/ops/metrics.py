@@ -6,7 +6,7 @@ import bisect
 import itertools
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
@@ -61,6 +61,27 @@ class RequestStats(Collector):
             bounds = [str(float(bound)) for bound in LATENCY_BUCKETS] + ["+Inf"]
             latency.add_metric([route], list(zip(bounds, cumulative, strict=True)), counts[-1])
         yield latency
+
+
+class GroupedWrites(Collector):
+    """How many visitors' messages share each COMMIT (db/group_commit.py): the two totals'
+    ratio is the average group, which grows with load."""
+
+    def __init__(self, read: Callable[[], tuple[int, int]]) -> None:
+        self.read = read
+
+    def collect(self) -> Iterator[Metric]:
+        transactions, works = self.read()
+        yield CounterMetricFamily(
+            "frontdesk_grouped_write_transactions",
+            "Transactions committed by group commit",
+            value=transactions,
+        )
+        yield CounterMetricFamily(
+            "frontdesk_grouped_writes",
+            "Writes (visitors' messages) committed by group commit, in those transactions",
+            value=works,
+        )
 
 
 class Metrics:
