@@ -21,7 +21,7 @@ from tests.support.accounts import TestAccount, make_account, start_conversation
 
 
 @asynccontextmanager
-async def widget_client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+async def widget_client(app) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 1))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         yield client
@@ -74,7 +74,8 @@ async def test_messages_sent_at_once_share_commits_and_each_is_stored_once_in_or
     # conversation cache check the chain): within a group, the earlier writers' messages.
     created = [e for e in published if e.type == "message.created"]
     assert [format_us(e.ts_us) for e in created] == stamps
-    assert [format_us(e.prev_ts_us) for e in created] == [before[-1]["timestamp"], *stamps[:-1]]
+    previous = [format_us(e.prev_ts_us or 0) for e in created]
+    assert previous == [before[-1]["timestamp"], *stamps[:-1]]
     # ...in fewer transactions than messages: they were grouped.
     assert rt.db.groups.works - works == 40
     assert rt.db.groups.transactions - transactions < 40
@@ -98,7 +99,7 @@ async def test_a_write_that_fails_in_a_group_fails_alone(app):
         rt.bus.listeners.append(published.append)
         runs: list[str] = []
 
-        def storing(body: str, fail: bool = False):  # type: ignore[no-untyped-def]
+        def storing(body: str, fail: bool = False):
             async def work(transaction: BareTransaction) -> Posted:
                 runs.append(body)
                 posted = await post_message(
@@ -112,13 +113,14 @@ async def test_a_write_that_fails_in_a_group_fails_alone(app):
 
         key = ("conversation", conversation.id)
         transactions, works = rt.db.groups.transactions, rt.db.groups.works
-        first, failed, third = await asyncio.gather(
+        answers: list[object] = await asyncio.gather(
             rt.db.grouped_write(key, storing("first")),
             rt.db.grouped_write(key, storing("lost", fail=True)),
             rt.db.grouped_write(key, storing("third")),
             return_exceptions=True,
         )
         after = await stored(client, account, conversation.id)
+    first, failed, third = answers
 
     assert isinstance(failed, ValueError)
     assert isinstance(first, Posted) and first.message.body == "first"
@@ -196,7 +198,7 @@ class Recorder:
             raise OSError("disk full")
         self.log.append("commit")
 
-    def work(self, name: str):  # type: ignore[no-untyped-def]
+    def work(self, name: str):
         async def run(transaction: BareTransaction) -> str:
             self.log.append(name)
             return name
