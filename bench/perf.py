@@ -44,6 +44,9 @@ from bench.frontdesk_setup import RESULTS, ROOT, create_account, free_port
 from bench.perf_backends import BACKENDS, Backend, PostgresBackend, SQLiteBackend, blocklist_rows
 from bench.wrk_load import Load, Scenario, wrk
 
+# "post, N conversations": messages spread over this many conversations, as a site's
+# visitors write (the other post row sends every message to one conversation).
+SPREAD = 500
 ALL_LIMITS = {
     name: 1_000_000
     for name in ("config", "create_conversation", "get_messages", "send_message", "download_file")
@@ -152,6 +155,18 @@ class Frontdesk:
         newest = self.http.get(url, headers=self.widget).json()
         assert len(newest) == messages, len(newest)
         return str(newest[-1]["timestamp"])
+
+    def conversations(self, count: int) -> None:
+        """`count` conversations, bench-any-0000000000 onwards (wrk_load's ANY)."""
+        for i in range(count):
+            body = {
+                "name": "Bench",
+                "email": "bench@example.com",
+                "message": "m0",
+                "visitor_token": f"bench-any-{i:010d}",
+            }
+            created = self.http.post("/api/v1/chat/conversations", json=body, headers=self.widget)
+            assert created.status_code == 201, created.text
 
     def stop(self) -> None:
         self.http.close()
@@ -314,6 +329,8 @@ def run_backend(
         poll_newest = fd.conversation("bench-poll-visitor-0001", 10)
         fd.conversation("bench-read-visitor-0001", 20)
         fd.conversation("bench-post-visitor-0001", 2)
+        if not wanted or "post" in wanted:
+            fd.conversations(SPREAD)
         if args.blocklist:
             fd.fill_blocklist(args.blocklist)
         scenarios = [
@@ -336,6 +353,14 @@ def run_backend(
                 "/api/v1/chat/conversations/bench-post-visitor-0001/messages",
                 {**fd.widget, "Content-Type": "application/json"},
                 '{"message": "hello there"}',
+            ),
+            Scenario(
+                f"post, {SPREAD} conversations",
+                "POST",
+                "/api/v1/chat/conversations/ANY/messages",
+                {**fd.widget, "Content-Type": "application/json"},
+                '{"message": "hello there"}',
+                conversations=SPREAD,
             ),
             Scenario(
                 "create a conversation",

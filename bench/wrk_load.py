@@ -2,7 +2,8 @@
 
 Used by bench/perf.py. Each request carries an X-Forwarded-For address: one of `visitors`
 (a pool, as widgets poll repeatedly) or, with 0, a fresh random one per request. A body
-containing UNIQUE gets a fresh visitor_token there, for creating conversations.
+containing UNIQUE gets a fresh visitor_token there, for creating conversations; a path
+containing ANY, one of `conversations` existing ones (bench-any-0000000000 onwards).
 """
 
 from __future__ import annotations
@@ -28,13 +29,18 @@ request = function()
     headers["X-Forwarded-For"] = "10." .. math.random(0, 255) .. "." .. math.random(0, 255)
       .. "." .. math.random(1, 254)
   end
+  local path = PATH
+  if CONVERSATIONS > 0 then
+    local token = string.format("bench-any-%010d", math.random(0, CONVERSATIONS - 1))
+    path = string.gsub(PATH, "ANY", token)
+  end
   local body = BODY
   if body ~= nil then
     -- Fixed width: a visitor_token must be at least 16 characters.
     local token = string.format("bench-%010d-%08d", math.random(1, 1000000000), counter)
     body = string.gsub(body, "UNIQUE", token)
   end
-  return wrk.format(METHOD, PATH, headers, body)
+  return wrk.format(METHOD, path, headers, body)
 end
 done = function(summary, latency, requests)
   io.write(string.format(
@@ -64,6 +70,7 @@ class Scenario:
     path: str
     headers: dict[str, str]
     body: str | None = None
+    conversations: int = 0  # ANY in the path: one of this many (see above)
 
 
 def lua_literal(value: object) -> str:
@@ -90,7 +97,7 @@ def wrk(
     script.write_text(
         f"METHOD = {lua_literal(scenario.method)}\nPATH = {lua_literal(scenario.path)}\n"
         f"HEADERS = {lua_literal(scenario.headers)}\nBODY = {lua_literal(scenario.body)}\n"
-        f"VISITORS = {int(visitors)}\n" + LUA
+        f"VISITORS = {int(visitors)}\nCONVERSATIONS = {int(scenario.conversations)}\n" + LUA
     )
     out = subprocess.run(
         [
