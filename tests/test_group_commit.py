@@ -256,3 +256,26 @@ async def test_groups_of_different_keys_are_separate_transactions():
     groups = GroupCommit(recorder.open)
     await asyncio.gather(groups.run("k1", recorder.work("a")), groups.run("k2", recorder.work("b")))
     assert recorder.log.count("begin") == recorder.log.count("commit") == 2
+
+
+async def test_a_cancelled_leader_leaves_no_writer_waiting():
+    """Cancelled while its group runs (as at shutdown): the transaction is abandoned,
+    and the writers who joined hear so at once instead of waiting forever."""
+    recorder = Recorder()
+    groups = GroupCommit(recorder.open)
+    stuck = asyncio.Event()
+
+    async def hangs(transaction: BareTransaction) -> str:
+        recorder.log.append("hangs")
+        await stuck.wait()
+        return "never"
+
+    leader = asyncio.create_task(groups.run("k", hangs))
+    joined = [asyncio.create_task(groups.run("k", recorder.work(name))) for name in "ab"]
+    await asyncio.sleep(0.01)
+    assert recorder.log == ["begin", "hangs"]  # "a" and "b" joined and wait their turn
+    leader.cancel()
+    done, pending = await asyncio.wait([leader, *joined], timeout=5)
+    assert not pending
+    assert all(task.cancelled() for task in done)
+    assert "commit" not in recorder.log
