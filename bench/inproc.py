@@ -32,8 +32,8 @@ import httpx
 
 from bench import raw_app
 from bench.frontdesk_setup import create_account
-from bench.perf import ALL_LIMITS
 from bench.perf_backends import Backend, PostgresBackend, SQLiteBackend
+from bench.perf_server import ALL_LIMITS
 
 ASGI = Callable[[dict[str, Any], Any, Any], Coroutine[Any, Any, None]]
 CHAT = "/api/v1/chat/conversations"

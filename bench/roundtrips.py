@@ -25,8 +25,8 @@ import asyncpg
 import httpx
 import redis
 
-from bench.perf import Frontdesk
 from bench.perf_backends import PostgresBackend
+from bench.perf_server import Frontdesk
 
 
 def redis_calls(client: redis.Redis) -> dict[str, int]:
