@@ -171,6 +171,8 @@ def _check_port(host: str, port: int) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from frontdesk.ops.http_protocol import CoalescingHttpProtocol
+
     settings = load_settings()
     if args.workers > 1 and not settings.redis_url:
         raise CommandError(
@@ -210,6 +212,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
+        # uvicorn's httptools protocol, sending each answer's head and body in one write.
+        http=CoalescingHttpProtocol,
         # The contract's own X-Forwarded-For rule applies (FRONTDESK_TRUSTED_PROXIES);
         # uvicorn's default would believe the header from 127.0.0.1.
         proxy_headers=False,

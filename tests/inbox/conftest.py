@@ -34,7 +34,7 @@ expect.set_options(timeout=12_000)
 
 
 @contextmanager
-def inbox_frontdesk(data_dir: Path, **settings: object) -> Iterator[LiveFrontdesk]:
+def inbox_frontdesk(data_dir: Path, **settings: Any) -> Iterator[LiveFrontdesk]:
     """A live Frontdesk (`settings` as in Settings) ready for inbox tests."""
     with live_frontdesk(data_dir, **settings) as server:
         # Tests start many chats from one address; the default 5 a minute is for visitors.

@@ -9,6 +9,7 @@ so fixtures may be set up in any order.
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import threading
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from frontdesk.accounts.service import create_account
 from frontdesk.app import create_app
 from frontdesk.config import Settings
 from frontdesk.db import Database
+from frontdesk.ops.http_protocol import CoalescingHttpProtocol
 from tests.support.live_server import free_port, live_server
 from tests.support.off_loop import run_off_loop
 from tests.support.services import chromium_path, require
@@ -49,8 +51,11 @@ class LiveFrontdesk:
 
 
 @contextmanager
-def live_frontdesk(data_dir: Path, **settings: object) -> Iterator[LiveFrontdesk]:
-    """A real server on SQLite in `data_dir`, with one account made the way the CLI makes it."""
+def live_frontdesk(
+    data_dir: Path, protocol: type[asyncio.Protocol] = CoalescingHttpProtocol, **settings: object
+) -> Iterator[LiveFrontdesk]:
+    """A real server on SQLite in `data_dir`, with one account made the way the CLI makes it
+    (served with `protocol`, by default the one `frontdesk serve` uses)."""
     values: dict[str, Any] = {"data_dir": data_dir, "secret_key": "browser-tests", **settings}
     config = Settings(_env_file=None, **values)  # type: ignore[call-arg]
     config.ensure_data_dir()
@@ -72,7 +77,7 @@ def live_frontdesk(data_dir: Path, **settings: object) -> Iterator[LiveFrontdesk
             await db.dispose()
 
     account_id, site_key, token = run_off_loop(make)
-    with live_server(create_app(config)) as base_url:
+    with live_server(create_app(config), protocol) as base_url:
         yield LiveFrontdesk(
             base_url, site_key, "admin@example.com", "correct horse battery", token, account_id
         )

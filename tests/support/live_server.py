@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -11,6 +12,8 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from frontdesk.ops.http_protocol import CoalescingHttpProtocol
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -19,11 +22,20 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(app: FastAPI) -> Iterator[str]:
+def live_server(
+    app: FastAPI, protocol: type[asyncio.Protocol] = CoalescingHttpProtocol
+) -> Iterator[str]:
     """Serve `app` (lifespan included) in a thread; yields its base URL."""
     port = free_port()
+    # The HTTP protocol `frontdesk serve` runs, so what these tests see is what it sends.
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False, lifespan="on"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        proxy_headers=False,
+        lifespan="on",
+        http=protocol,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -1,0 +1,124 @@
+"""uvicorn's httptools protocol, with each response's head and body sent in one write.
+
+uvicorn writes a response's status line and headers when the app sends
+`http.response.start`, and the body when it sends `http.response.body`: two `send()`
+calls and two TCP segments for every small answer. Over loopback the second send cost a
+bare ASGI app a fifth of its CPU per request (bench/http_layer.py), and on a real network
+it is a second packet for the client to wait on. Here the writes one turn of the event
+loop makes to a connection are joined and sent at the end of that turn, so an answer the
+app builds without waiting (every JSON answer) leaves in one write, while a stream (an
+event stream's frames, a file's chunks) still leaves as soon as its task yields.
+
+Writes are held only until the end of the turn, and never past FLUSH_BYTES: a large body
+goes out at once, and the transport's own flow control (pause_writing, which uvicorn
+awaits before each body chunk) works as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+# Past this many held bytes, write now: joining copies, and a big body gains nothing from
+# sharing a segment with its head.
+FLUSH_BYTES = 64 * 1024
+
+
+class CoalescingTransport(asyncio.Transport):
+    """A connection's transport whose writes within one loop turn become one write."""
+
+    __slots__ = ("_held", "_held_bytes", "_loop", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self._transport = transport
+        self._loop = loop
+        self._held: list[bytes] | None = None
+        self._held_bytes = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        data = bytes(data) if not isinstance(data, bytes) else data
+        if self._held is None:
+            if len(data) >= FLUSH_BYTES:
+                self._transport.write(data)
+                return
+            self._held = [data]
+            self._held_bytes = len(data)
+            self._loop.call_soon(self.flush)
+            return
+        self._held.append(data)
+        self._held_bytes += len(data)
+        if self._held_bytes >= FLUSH_BYTES:
+            self.flush()
+
+    def writelines(self, list_of_data: Iterable[bytes | bytearray | memoryview]) -> None:
+        for data in list_of_data:
+            self.write(data)
+
+    def flush(self) -> None:
+        """Write what is held (at the end of the turn, or before closing)."""
+        held, self._held = self._held, None
+        if not held or self._transport.is_closing():
+            return  # the peer went: stock uvicorn's write would have been dropped too
+        if len(held) == 1:
+            self._transport.write(held[0])
+        elif self._held_bytes < FLUSH_BYTES:
+            self._transport.write(b"".join(held))
+        else:
+            self._transport.writelines(held)  # one vectored write, without the copy
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._held = None
+        self._transport.abort()
+
+    def write_eof(self) -> None:
+        self.flush()
+        self._transport.write_eof()
+
+    def can_write_eof(self) -> bool:
+        return self._transport.can_write_eof()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._transport.get_extra_info(name, default)
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self._transport.set_protocol(protocol)
+
+    def get_protocol(self) -> asyncio.BaseProtocol:
+        return self._transport.get_protocol()
+
+    def is_reading(self) -> bool:
+        return self._transport.is_reading()
+
+    def pause_reading(self) -> None:
+        self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._transport.resume_reading()
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        self._transport.set_write_buffer_limits(high, low)
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size() + self._held_bytes * bool(self._held)
+
+    def get_write_buffer_limits(self) -> tuple[int, int]:
+        return self._transport.get_write_buffer_limits()
+
+
+class CoalescingHttpProtocol(HttpToolsProtocol):
+    """What `frontdesk serve` runs uvicorn with (`http=`): its httptools protocol, on a
+    CoalescingTransport."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(CoalescingTransport(transport, self.loop))
