@@ -111,7 +111,8 @@ async def messages(rt: Runtime, request: ChatRequest, visitor_token: str) -> tup
     if found is None:
         raise AppError(404, CONVERSATION_NOT_FOUND)
     conversation, messages = found
-    await record_seen(rt.db, conversation, messages)
+    if messages:  # a poll with nothing new, the usual answer, has nothing to record
+        await record_seen(rt.db, conversation, messages)
     request.conversation_status = conversation.status
     return 200, messages
 

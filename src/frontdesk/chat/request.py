@@ -45,11 +45,11 @@ class ChatRequest:
         """All X-Forwarded-For lines as one list (see kit.client_address)."""
         if b"x-forwarded-for" not in self._headers:
             return None  # the usual case, without walking the headers again
-        return joined_forwarded_for(
-            value.decode("latin-1")
-            for name, value in self.scope["headers"]
-            if name == b"x-forwarded-for"
-        )
+        lines = [value for name, value in self.scope["headers"] if name == b"x-forwarded-for"]
+        if len(lines) == 1:  # behind one proxy, nearly always
+            line = lines[0].decode("latin-1")
+            return line if line.strip() else None
+        return joined_forwarded_for(line.decode("latin-1") for line in lines)
 
     def query(self, name: str) -> str | None:
         if self._query is None:

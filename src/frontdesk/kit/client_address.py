@@ -19,17 +19,24 @@ def joined_forwarded_for(lines: Iterable[str]) -> str | None:
     return joined or None
 
 
+# Longer X-Forwarded-For values are resolved each time: remembering 65,536 of whatever a
+# client sends could hold gigabytes. A few hops of addresses fit easily.
+MAX_REMEMBERED = 256
+
+
 class ClientAddresses:
     """Resolves client addresses against one list of trusted proxies.
 
     Every chat request asks, and visitors repeat, so what each address text is (its
     canonical form, and whether it is a trusted proxy) is remembered: parsing an address
-    and testing it against the networks was a tenth of a cached chat request.
+    and testing it against the networks was a tenth of a cached chat request. So is the
+    whole answer for a (peer, X-Forwarded-For) pair: a widget polls from the same one.
     """
 
     def __init__(self, networks: Sequence[IPNetwork]) -> None:
         self.networks = tuple(networks)
         self._classify = lru_cache(maxsize=65536)(self._classify_uncached)
+        self._resolve = lru_cache(maxsize=65536)(self._resolve_uncached)
 
     def _classify_uncached(self, text: str) -> tuple[str | None, bool]:
         """(canonical address or None when it is not one, whether it is trusted)."""
@@ -46,7 +53,14 @@ class ClientAddresses:
         its own rate-limit bucket by sending it.
         """
         peer = peer or "unknown"
-        if not forwarded_for or not self.networks or not self._classify(peer)[1]:
+        if not forwarded_for or not self.networks:
+            return peer
+        if len(forwarded_for) > MAX_REMEMBERED:
+            return self._resolve_uncached(peer, forwarded_for)
+        return self._resolve(peer, forwarded_for)
+
+    def _resolve_uncached(self, peer: str, forwarded_for: str) -> str:
+        if not self._classify(peer)[1]:
             return peer
         hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
         for hop in reversed(hops):
