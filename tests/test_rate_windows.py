@@ -126,3 +126,16 @@ def test_reset_seconds_is_clamped_to_zero_and_the_window():
     assert reset_seconds(58.9, 60.0) == 59
     assert reset_seconds(-0.5, 60.0) == 0
     assert reset_seconds(75.0, 60.0) == 60
+
+
+def test_several_windows_count_in_turn_and_a_refusing_one_stops_the_rest():
+    # As the gate counts a poll: the address's cap, then the visitor token's own window.
+    clock = Clock()
+    windows = MemoryWindows(clock=clock)
+    first = windows.hit_each([(1, "cap"), (5, "token")])
+    assert (first.allowed, first.limit, first.remaining) == (True, 5, 4)  # the last one's
+    clock.now += 2
+    capped = windows.hit_each([(1, "cap"), (5, "token")])
+    assert (capped.allowed, capped.limit, capped.remaining) == (False, 1, 0)
+    assert capped.reset_seconds == 58  # the cap's oldest hit, at t=1000
+    assert windows.hit("token", 5).remaining == 3  # the refused request cost it nothing

@@ -30,6 +30,14 @@ class AccountCache:
         self._coherent: CoherentCache[str, Account] = CoherentCache(enabled, instances, max_entries)
         self._cache = self._coherent.entries
 
+    def cached(self, site_key: str) -> Account | None:
+        """The account if it is here and may be served from here; None means ask by_site_key.
+
+        Synchronous, so the gate's usual case costs no coroutine (and no shape check: only
+        keys that found an account are ever stored).
+        """
+        return self._cache.get(site_key) if self._coherent.usable() else None
+
     async def by_site_key(self, site_key: str) -> Account | None:
         usable = self._coherent.usable()
         if usable and (cached := self._cache.get(site_key)) is not None:

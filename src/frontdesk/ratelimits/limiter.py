@@ -56,27 +56,19 @@ class RateLimiter:
         """Count one request against each (limit, key) in turn, stopping at the first that
         refuses it; the verdict of the last one counted. One round trip with Redis."""
         if self.memory is not None:
-            return self._hit_memory(self.memory, windows)
+            return self.memory.hit_each(windows)
         if time.monotonic() < self._down_until:
-            return self._hit_memory(self.fallback, windows)
+            return self.fallback.hit_each(windows)
         try:
             verdict = await self.windows.hit(*windows)
         except (RedisError, OSError, TimeoutError) as exc:
             if not self._down_until:
                 log.warning("rate limits: Redis does not answer (%s); counting in memory", exc)
             self._down_until = time.monotonic() + RETRY_SECONDS
-            return self._hit_memory(self.fallback, windows)
+            return self.fallback.hit_each(windows)
         if self._down_until:
             log.warning("rate limits: Redis answers again; counting there")
             self._down_until = 0.0
-        return verdict
-
-    @staticmethod
-    def _hit_memory(memory: MemoryWindows, windows: tuple[tuple[int, str], ...]) -> Verdict:
-        for limit, key in windows:
-            verdict = memory.hit(key, limit)
-            if not verdict.allowed:
-                break
         return verdict
 
     async def close(self) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from frontdesk.ratelimits.verdict import WINDOW_SECONDS, Verdict, reset_seconds
 
@@ -46,25 +46,36 @@ class MemoryWindows:
         return len(self._windows)
 
     def hit(self, key: str, limit: int) -> Verdict:
+        return self.hit_each(((limit, key),))
+
+    def hit_each(self, windows: Iterable[tuple[int, str]]) -> Verdict:
+        """Count one request against each (limit, key) in turn, stopping at the first that
+        refuses it; the verdict of the last one counted (only that one is built: a poll
+        counts against two windows, and the first verdict was thrown away)."""
         now = self.clock()
         if now >= self._next_sweep:
             self._sweep(now)
-        window = self._windows.get(key)
-        if window is None:
-            window = self._windows[key] = array("d")
         cutoff = now - self.expiry
-        start = bisect.bisect_right(window, cutoff) if window and window[0] <= cutoff else 0
-        if start and 2 * start >= len(window):
-            del window[:start]
-            start = 0
-        live = len(window) - start
-        allowed = live < limit
-        if allowed:
-            window.append(now)
-            live += 1
+        allowed, limit, live, oldest = True, 0, 0, now
+        for limit, key in windows:
+            window = self._windows.get(key)
+            if window is None:
+                window = self._windows[key] = array("d")
+            start = bisect.bisect_right(window, cutoff) if window and window[0] <= cutoff else 0
+            if start and 2 * start >= len(window):
+                del window[:start]
+                start = 0
+            live = len(window) - start
+            allowed = live < limit
+            if allowed:
+                window.append(now)
+                live += 1
+            oldest = window[start]
+            if not allowed:
+                break
         # Seconds until the oldest hit in the window leaves it and frees a request.
-        reset = reset_seconds(window[start] + self.expiry - now, self.expiry)
-        return Verdict(allowed, limit, max(0, limit - live), max(1 if not allowed else 0, reset))
+        reset = reset_seconds(oldest + self.expiry - now, self.expiry)
+        return Verdict(allowed, limit, max(0, limit - live), reset if allowed else max(1, reset))
 
     def _sweep(self, now: float) -> None:
         """Drop windows idle for a whole window, SWEEP_BATCH keys per hit.
