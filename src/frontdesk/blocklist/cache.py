@@ -30,13 +30,21 @@ class BlocklistCache:
         self._loading: dict[int, asyncio.Future[Blocklist]] = {}
         self._contact_emails: OrderedDict[int, tuple[float, str]] = OrderedDict()
 
-    async def of(self, account: Account) -> Blocklist:
+    def current(self, account: Account) -> Blocklist | None:
+        """The account's blocklist if the copy here is current, else None (ask `of`).
+
+        Synchronous, for the gate: every widget request but config asks."""
         version = account.blocklist_version or 0
         if version == 0:
             return EMPTY  # never had an entry: nothing to load
         cached = self._lists.get(account.id)
-        if cached is not None and cached.version >= version:
-            return cached
+        return cached if cached is not None and cached.version >= version else None
+
+    async def of(self, account: Account) -> Blocklist:
+        current = self.current(account)
+        if current is not None:
+            return current
+        version = account.blocklist_version or 0
         # One load per account at a time: when a change lands under load, every request in
         # flight waits for the same load instead of each making its own.
         loading = self._loading.get(account.id)

@@ -43,13 +43,19 @@ class ChatRequest:
 
     def forwarded_for(self) -> str | None:
         """All X-Forwarded-For lines as one list (see kit.client_address)."""
-        if b"x-forwarded-for" not in self._headers:
-            return None  # the usual case, without walking the headers again
-        lines = [value for name, value in self.scope["headers"] if name == b"x-forwarded-for"]
-        if len(lines) == 1:  # behind one proxy, nearly always
-            line = lines[0].decode("latin-1")
+        first = self._headers.get(b"x-forwarded-for")
+        if first is None:
+            return None
+        if len(self._headers) == len(self.scope["headers"]):
+            # No header name came twice, so this is the only line (behind one proxy,
+            # nearly always): no second walk through the headers.
+            line = first.decode("latin-1")
             return line if line.strip() else None
-        return joined_forwarded_for(line.decode("latin-1") for line in lines)
+        return joined_forwarded_for(
+            value.decode("latin-1")
+            for name, value in self.scope["headers"]
+            if name == b"x-forwarded-for"
+        )
 
     def query(self, name: str) -> str | None:
         if self._query is None:
