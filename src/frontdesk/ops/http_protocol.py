@@ -9,9 +9,10 @@ loop makes to a connection are joined and sent at the end of that turn, so an an
 app builds without waiting (every JSON answer) leaves in one write, while a stream (an
 event stream's frames, a file's chunks) still leaves as soon as its task yields.
 
-Writes are held only until the end of the turn, and never past FLUSH_BYTES: a large body
-goes out at once, and the transport's own flow control (pause_writing, which uvicorn
-awaits before each body chunk) works as before.
+Writes are held only until the end of the turn or the response's last byte, whichever
+comes first, and never past FLUSH_BYTES: a large body goes out at once, and the
+transport's own flow control (pause_writing, which uvicorn awaits before each body chunk)
+works as before.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class CoalescingTransport(asyncio.Transport):
         elif self._held_bytes < FLUSH_BYTES:
             self._transport.write(b"".join(held))
         else:
-            self._transport.writelines(held)  # one vectored write, without the copy
+            self._transport.writelines(held)  # big: not copied into one bytes here
 
     def close(self) -> None:
         self.flush()
@@ -110,7 +111,8 @@ class CoalescingTransport(asyncio.Transport):
         self._transport.set_write_buffer_limits(high, low)
 
     def get_write_buffer_size(self) -> int:
-        return self._transport.get_write_buffer_size() + self._held_bytes * bool(self._held)
+        held = self._held_bytes if self._held else 0
+        return self._transport.get_write_buffer_size() + held
 
     def get_write_buffer_limits(self) -> tuple[int, int]:
         return self._transport.get_write_buffer_limits()
@@ -121,4 +123,12 @@ class CoalescingHttpProtocol(HttpToolsProtocol):
     CoalescingTransport."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(CoalescingTransport(transport, self.loop))
+        self.coalescing = CoalescingTransport(transport, self.loop)
+        super().connection_made(self.coalescing)
+
+    def on_response_complete(self) -> None:
+        # A finished answer goes now, not at the end of the turn: a client flooding the
+        # request with a body it is refused stops sending when it sees the answer, and a
+        # busy turn (a flood arrives up to 2 MiB a turn) would let it send that much more.
+        self.coalescing.flush()
+        super().on_response_complete()
