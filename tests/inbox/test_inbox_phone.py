@@ -4,6 +4,7 @@ within reach of a thumb. Agents answer from their phones as well as from their d
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -52,14 +53,28 @@ def page(phone: BrowserContext, frontdesk: LiveFrontdesk) -> Iterator[Page]:
 
 
 def assert_on_screen(page: Page, locator: Locator) -> None:
-    """Wholly inside the screen (so a thumb can reach it), not merely somewhere on the page."""
+    """Wholly inside the screen (so a thumb can reach it), not merely somewhere on the page.
+
+    Within a few seconds, as `expect` waits: after the screen changes size the page learns
+    of it from a visualViewport resize event a frame later, and only then fits itself.
+    """
     expect(locator).to_be_visible()
-    box = locator.bounding_box()
-    assert box is not None
     screen = page.viewport_size
     assert screen is not None
-    assert box["x"] >= 0 and box["x"] + box["width"] <= screen["width"], box
-    assert box["y"] >= 0 and box["y"] + box["height"] <= screen["height"], box
+    deadline = time.monotonic() + 5
+    while True:
+        box = locator.bounding_box()
+        assert box is not None
+        inside = (
+            box["x"] >= 0
+            and box["x"] + box["width"] <= screen["width"]
+            and box["y"] >= 0
+            and box["y"] + box["height"] <= screen["height"]
+        )
+        if inside or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(50)
+    assert inside, (box, screen)
 
 
 def font_size(field: Locator) -> float:
