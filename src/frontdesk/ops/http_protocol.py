@@ -9,8 +9,8 @@ loop makes to a connection are joined and sent at the end of that turn, so an an
 app builds without waiting (every JSON answer) leaves in one write, while a stream (an
 event stream's frames, a file's chunks) still leaves as soon as its task yields.
 
-Writes are held only until the end of the turn or the response's last byte, whichever
-comes first, and never past FLUSH_BYTES: a large body goes out at once, and the
+Writes are held until the end of the turn (or the answer's end, while its request's body
+is still arriving), and never past FLUSH_BYTES: a large body goes out at once, and the
 transport's own flow control (pause_writing, which uvicorn awaits before each body chunk)
 works as before.
 """
@@ -127,8 +127,12 @@ class CoalescingHttpProtocol(HttpToolsProtocol):
         super().connection_made(self.coalescing)
 
     def on_response_complete(self) -> None:
-        # A finished answer goes now, not at the end of the turn: a client flooding the
-        # request with a body it is refused stops sending when it sees the answer, and a
-        # busy turn (a flood arrives up to 2 MiB a turn) would let it send that much more.
-        self.coalescing.flush()
+        # An answer that came before all of its request's body goes now: the client is
+        # still sending (a flood refused by a body cap), and stops when it sees the answer;
+        # held to the end of a busy turn, it got to send megabytes more. Any other answer
+        # waits for the turn's end: the answers of one turn then go out together, and the
+        # next requests come back together (a poll cost 34 us of CPU written at once, 29 at
+        # the turn's end, under wrk).
+        if self.cycle is not None and self.cycle.more_body:
+            self.coalescing.flush()
         super().on_response_complete()
