@@ -83,11 +83,12 @@ async def test_a_steady_stream_of_messages_keeps_the_wal_from_growing(tmp_path, 
             written += 1
             largest = max(largest, checkpointer.wal_file_bytes())
             await asyncio.sleep(0)  # as a server does between requests
-    # Each commit appends a few 4 KiB pages: some 40 MiB went through the WAL. Without the
-    # restarts it ends near that; with them it stays far below, though a loaded machine
-    # (a parallel test worker) lets a checkpoint lag a few MiB behind.
+    # Each commit appends a few 4 KiB pages. Without the restarts the WAL reached 83 MB
+    # here (restart_bytes set out of reach); with them it stays far below, though a loaded
+    # machine (a parallel test worker, CI's browsers) lets a checkpoint lag behind: 18.7 MB
+    # once in CI, so the bound leaves room for that and still sits far under 83.
     assert written == 3000
-    assert largest < 16 * 1024 * 1024, largest
+    assert largest < 32 * 1024 * 1024, largest
 
 
 async def test_a_lost_postgresql_connection_is_not_handed_out_again(tmp_path, pg_url):
