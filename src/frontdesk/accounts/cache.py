@@ -39,9 +39,9 @@ class AccountCache:
         return self._cache.get(site_key) if self._coherent.usable() else None
 
     async def by_site_key(self, site_key: str) -> Account | None:
-        usable = self._coherent.usable()
-        if usable and (cached := self._cache.get(site_key)) is not None:
+        if (cached := self.cached(site_key)) is not None:
             return cached
+        usable = self._coherent.usable()
         generation = self._cache.generation
         async with self.db.read() as session:
             account = await account_by_site_key(session, site_key)

@@ -10,6 +10,13 @@ from frontdesk.runtime import Runtime
 BLOCKED = "You have been blocked"
 
 
+def surely_clear(rt: Runtime, account: Account) -> bool:
+    """True when the account's list is known, here and now, to be empty: check_client would
+    pass anyone. Synchronous, so the gate's usual case awaits nothing."""
+    blocklist = rt.blocklist.current(account)
+    return blocklist is not None and blocklist.empty
+
+
 async def check_client(
     rt: Runtime, account: Account, address: str, visitor_token: str | None
 ) -> None:

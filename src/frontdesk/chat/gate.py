@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from starlette.requests import Request
 
-from frontdesk.blocklist.check import check_client
+from frontdesk.blocklist.check import check_client, surely_clear
 from frontdesk.chat.request import ChatRequest, chat_request
 from frontdesk.conversations.limits import CONVERSATION_NOT_FOUND
 from frontdesk.errors import AppError
@@ -73,16 +73,10 @@ async def gate(
     if not verdict.allowed:
         rt.metrics.rate_limited.labels(endpoint).inc()
         raise AppError(429, RATE_LIMITED)
-    # Contract section 9: every widget route but config. (An empty list, the usual case,
-    # is known here without a coroutine.)
-    if endpoint != "config" and not _nothing_to_check(rt, account):
+    # Contract section 9: every widget route but config.
+    if endpoint != "config" and not surely_clear(rt, account):
         await check_client(rt, account, address, visitor_token)
     return account
-
-
-def _nothing_to_check(rt: Runtime, account: Account) -> bool:
-    blocklist = rt.blocklist.current(account)
-    return blocklist is not None and blocklist.empty
 
 
 @lru_cache(maxsize=65536)
