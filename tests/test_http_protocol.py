@@ -8,6 +8,7 @@ the same way, shows the count would catch two.
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import struct
 import sys
@@ -19,10 +20,12 @@ from typing import cast
 
 import httpx
 import pytest
+from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from frontdesk.ops.http_protocol import FLUSH_BYTES, CoalescingTransport
 from tests.support.browser import LiveFrontdesk, live_frontdesk
+from tests.support.live_server import live_server
 
 # struct tcp_info (linux/tcp.h): tcpi_data_segs_in, segments that carried data.
 DATA_SEGS_IN = 152
@@ -152,3 +155,72 @@ async def test_held_bytes_count_as_buffered_until_the_turn_ends(connection: Conn
     await asyncio.sleep(0)
     assert connection.transport.get_write_buffer_size() == 0
     assert await connection.reader.readexactly(5) == b"12345"
+
+
+# Joining writes changes when bytes leave, never which: the same answers, byte for byte.
+
+CASES: dict[str, tuple[int, list[tuple[bytes, bytes]], list[bytes]]] = {
+    "/json": (200, [(b"content-type", b"application/json"), (b"content-length", b"2")], [b"{}"]),
+    "/mixed-case": (
+        201,
+        [(b"Content-Type", b"text/plain"), (b"X-Tab", b"a\tb"), (b"Content-Length", b"5")],
+        [b"hello"],
+    ),
+    "/no-length": (200, [(b"content-type", b"text/plain")], [b"ab", b"cd"]),
+    "/chunked": (200, [(b"Transfer-Encoding", b"Chunked")], [b"ab", b""]),
+    "/two-lengths": (200, [(b"content-length", b"3"), (b"content-length", b"9")], [b"abc"]),
+    "/no-content": (204, [], [b""]),
+    "/not-modified": (304, [(b"etag", b'"x"')], [b""]),
+    "/close": (200, [(b"Connection", b"Keep-Alive, Close"), (b"content-length", b"1")], [b"x"]),
+    "/bad-name": (200, [(b"bad name", b"x"), (b"content-length", b"1")], [b"x"]),
+    "/bad-colon": (200, [(b"bad:", b"x"), (b"content-length", b"1")], [b"x"]),
+    "/bad-value": (200, [(b"x-split", b"a\r\nb"), (b"content-length", b"1")], [b"x"]),
+    "/bad-nul": (200, [(b"x-nul", b"a\x00"), (b"content-length", b"1")], [b"x"]),
+}
+END = b"end of case"
+
+
+async def answers_each_case(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    status, headers, chunks = CASES.get(scope["path"], (200, [(b"content-length", b"11")], [END]))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    for i, chunk in enumerate(chunks):
+        await send({"type": "http.response.body", "body": chunk, "more_body": i < len(chunks) - 1})
+
+
+def raw_exchange(base_url: str, request_line: str, path: str) -> bytes:
+    """What the server sends for one request, up to the answer that follows it (or EOF)."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            f"{request_line.format(path=path)}\r\nHost: x\r\n\r\n"
+            f"GET /end HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+        )
+        data = b""
+        while not data.endswith(END) and (chunk := sock.recv(65536)):
+            data += chunk
+    # The Date header is the clock's, not the protocol's.
+    return re.sub(rb"date: [^\r]*\r\n", b"", data)
+
+
+@pytest.mark.parametrize(
+    "request_line", ["GET {path} HTTP/1.1", "HEAD {path} HTTP/1.1", "GET {path} HTTP/1.0"]
+)
+def test_answers_are_stock_uvicorns_byte_for_byte(request_line: str) -> None:
+    with (
+        live_server(answers_each_case) as ours,
+        live_server(answers_each_case, protocol=HttpToolsProtocol) as stock,
+    ):
+        for path in CASES:
+            sent = raw_exchange(ours, request_line, path)
+            assert sent == raw_exchange(stock, request_line, path), path
+            if path.startswith("/bad"):
+                assert sent == b"", path  # refused: the connection closes, nothing is sent
+            elif path == "/close" or "1.0" in request_line:
+                assert sent.count(b"HTTP/1.1 ") == 1 and not sent.endswith(END), path
+            else:  # kept alive: the next answer follows on the same connection
+                assert sent.endswith(END) and sent.count(b"HTTP/1.1 ") == 2, path

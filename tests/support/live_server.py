@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from frontdesk.ops.http_protocol import CoalescingHttpProtocol
 
@@ -23,7 +23,7 @@ def free_port() -> int:
 
 @contextmanager
 def live_server(
-    app: FastAPI, protocol: type[asyncio.Protocol] = CoalescingHttpProtocol
+    app: ASGIApp, protocol: type[asyncio.Protocol] = CoalescingHttpProtocol
 ) -> Iterator[str]:
     """Serve `app` (lifespan included) in a thread; yields its base URL."""
     port = free_port()
