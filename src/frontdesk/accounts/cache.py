@@ -16,6 +16,34 @@ from frontdesk.events.bus import RESYNC, Event
 from frontdesk.events.coherent_cache import CoherentCache
 from frontdesk.events.instances import Instances
 from frontdesk.models import Account
+from frontdesk.models.account import DEFAULT_RATE_LIMITS
+
+
+class ChatAccess:
+    """What the chat gate reads of an account on every request, read out of it once.
+
+    The account is an ORM object: each attribute read goes through SQLAlchemy's
+    descriptor, and the gate made seven (origins, limits, the id for each window key) plus
+    the limits' defaulting; read once when the account is cached, a poll's gate cost 1.6 us
+    less of its 7 (in-process). Built from the cached account, so it is dropped with it.
+    """
+
+    __slots__ = ("account", "id", "limits", "origins")
+
+    def __init__(self, account: Account) -> None:
+        self.account = account
+        self.id = account.id
+        # Empty: any site may embed the widget.
+        self.origins = frozenset(account.allowed_origins or ())
+        # Per endpoint: its limit, and the start of its windows' keys.
+        self.limits = {
+            endpoint: (account.rate_limit(endpoint), f"{endpoint}/{account.id}/")
+            for endpoint in DEFAULT_RATE_LIMITS
+        }
+
+    def origin_allowed(self, origin: str | None) -> bool:
+        # No Origin: not a browser (a server, curl), so nothing to check.
+        return not origin or not self.origins or origin.rstrip("/").lower() in self.origins
 
 
 class AccountCache:
@@ -27,10 +55,12 @@ class AccountCache:
         max_entries: int = 10_000,
     ) -> None:
         self.db = db
-        self._coherent: CoherentCache[str, Account] = CoherentCache(enabled, instances, max_entries)
+        self._coherent: CoherentCache[str, ChatAccess] = CoherentCache(
+            enabled, instances, max_entries
+        )
         self._cache = self._coherent.entries
 
-    def cached(self, site_key: str) -> Account | None:
+    def cached(self, site_key: str) -> ChatAccess | None:
         """The account if it is here and may be served from here; None means ask by_site_key.
 
         Synchronous, so the gate's usual case costs no coroutine (and no shape check: only
@@ -38,16 +68,19 @@ class AccountCache:
         """
         return self._cache.get(site_key) if self._coherent.usable() else None
 
-    async def by_site_key(self, site_key: str) -> Account | None:
+    async def by_site_key(self, site_key: str) -> ChatAccess | None:
         if (cached := self.cached(site_key)) is not None:
             return cached
         usable = self._coherent.usable()
         generation = self._cache.generation
         async with self.db.read() as session:
             account = await account_by_site_key(session, site_key)
-        if account is not None and usable:
-            self._cache.store(site_key, account, generation)
-        return account
+        if account is None:
+            return None
+        access = ChatAccess(account)
+        if usable:
+            self._cache.store(site_key, access, generation)
+        return access
 
     def on_event(self, event: Event) -> None:
         if event.type in ("account.changed", RESYNC):

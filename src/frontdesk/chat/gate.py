@@ -24,13 +24,6 @@ SITE_KEY_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 TOKENS_PER_ADDRESS = 10
 
 
-def origin_allowed(account: Account, origin: str | None) -> bool:
-    # No Origin: not a browser (a server, curl), so nothing to check.
-    if not origin or not account.allowed_origins:
-        return True
-    return origin.rstrip("/").lower() in account.allowed_origins
-
-
 async def gate(
     rt: Runtime,
     request: ChatRequest,
@@ -40,15 +33,15 @@ async def gate(
 ) -> Account:
     """Authenticate and count a chat request; its verdict's headers go on whatever answers."""
     site_key = request.header(b"x-api-key") or request.query("site_key")
-    account = rt.accounts.cached(site_key) if site_key else None
-    if account is None:
+    access = rt.accounts.cached(site_key) if site_key else None
+    if access is None:
         # Keys are URL-safe base64; anything else is refused before it reaches a query.
         if not site_key or not SITE_KEY_SHAPE.match(site_key):
             raise AppError(401, INVALID_SITE_KEY)
-        account = await rt.accounts.by_site_key(site_key)
-        if account is None:
+        access = await rt.accounts.by_site_key(site_key)
+        if access is None:
             raise AppError(401, INVALID_SITE_KEY)
-    if not origin_allowed(account, request.header(b"origin")):
+    if not access.origin_allowed(request.header(b"origin")):
         raise AppError(403, ORIGIN_NOT_ALLOWED)
 
     if visitor_token is not None and not VISITOR_TOKEN.match(visitor_token):
@@ -58,22 +51,23 @@ async def gate(
         raise AppError(404, not_found)
 
     address = rt.client_address(request.peer, request.forwarded_for())
-    limit = account.rate_limit(endpoint)
+    limit, keys = access.limits[endpoint]  # keys: "endpoint/account id/"
     if visitor_token is None:
-        verdict = await rt.limiter.hit(limit, f"{endpoint}/{account.id}/{address}")
+        verdict = await rt.limiter.hit(limit, keys + address)
     else:
         # Fresh tokens don't buy fresh budgets: one address (an IPv6 /64) gets at most ten
         # visitors' worth of each token route. The cap is asked first, so a request it
         # refuses costs the token's own window nothing (one round trip for both).
         verdict = await rt.limiter.hit_each(
-            (limit * TOKENS_PER_ADDRESS, f"{endpoint}/{account.id}/{network_of(address)}/*"),
-            (limit, f"{endpoint}/{account.id}/{address}/{visitor_token}"),
+            (limit * TOKENS_PER_ADDRESS, f"{keys}{network_of(address)}/*"),
+            (limit, f"{keys}{address}/{visitor_token}"),
         )
     request.verdict = verdict
     if not verdict.allowed:
         rt.metrics.rate_limited.labels(endpoint).inc()
         raise AppError(429, RATE_LIMITED)
     # Contract section 9: every widget route but config.
+    account = access.account
     if endpoint != "config" and not surely_clear(rt, account):
         await check_client(rt, account, address, visitor_token)
     return account
