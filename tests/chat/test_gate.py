@@ -103,13 +103,36 @@ async def test_allowed_origins(client, account):
     assert ok.status_code == 200
     denied = await client.get(CONFIG, headers={**account.widget, "Origin": "https://evil.example"})
     assert (denied.status_code, denied.json()) == (403, {"error": "Origin not allowed"})
-    assert "x-ratelimit-limit" not in denied.headers  # refused before counting
+    # Everything after the key is counted (contract section 0): the refusal too.
+    assert denied.headers["x-ratelimit-remaining"] == str(
+        int(ok.headers["x-ratelimit-remaining"]) - 1
+    )
     no_origin = await client.get(CONFIG, headers=account.widget)  # curl, a server
     assert no_origin.status_code == 200
     wrong_key = await client.get(
         CONFIG, headers={"X-Api-Key": "nope", "Origin": "https://evil.example"}
     )
     assert wrong_key.status_code == 401  # the key is checked first
+
+
+async def test_a_refused_origin_is_counted_and_answers_before_the_limit(client, account):
+    await client.patch(
+        "/api/v1/agent/settings",
+        json={"allowed_origins": ["https://shop.example.com"], "rate_limits": {"config": 2}},
+        headers=account.admin,
+    )
+    evil = {**account.widget, "Origin": "https://evil.example"}
+    first, second = [await client.get(CONFIG, headers=evil) for _ in range(2)]
+    assert [r.headers["x-ratelimit-remaining"] for r in (first, second)] == ["1", "0"]
+    # The two refusals spent the window: the shop's own page is now over the limit...
+    shop = await client.get(
+        CONFIG, headers={**account.widget, "Origin": "https://shop.example.com"}
+    )
+    assert (shop.status_code, shop.json()) == (429, {"error": "Rate limit exceeded"})
+    # ...and a wrong origin is still told so first: origin (403) before rate limit (429).
+    third = await client.get(CONFIG, headers=evil)
+    assert (third.status_code, third.json()) == (403, {"error": "Origin not allowed"})
+    assert third.headers["x-ratelimit-remaining"] == "0"
 
 
 async def test_malformed_json_is_400(client, account):

@@ -22,6 +22,8 @@ RATE_LIMITED = "Rate limit exceeded"
 SITE_KEY_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 # The per-address cap on routes under /conversations/:visitor_token/, in per-token limits.
 TOKENS_PER_ADDRESS = 10
+# The window of an address's malformed visitor_tokens: no real token holds a "~".
+MALFORMED_TOKENS = "~malformed"
 
 
 async def gate(
@@ -41,31 +43,34 @@ async def gate(
         access = await rt.accounts.by_site_key(site_key)
         if access is None:
             raise AppError(401, INVALID_SITE_KEY)
-    if not access.origin_allowed(request.header(b"origin")):
-        raise AppError(403, ORIGIN_NOT_ALLOWED)
-
-    if visitor_token is not None and not VISITOR_TOKEN.match(visitor_token):
-        # Before the limit: a malformed token names no conversation, and must not become a
-        # rate-limit key of its own (each one a new window kept in memory).
-        # (`not_found`: a route's own sentence, as downloads say "File not found".)
-        raise AppError(404, not_found)
-
+    # Contract section 0: everything after the key is counted, a refused origin and a
+    # malformed token included; the order only decides which refusal answers.
+    origin_allowed = access.origin_allowed(request.header(b"origin"))
     address = rt.client_address(request.peer, request.forwarded_for())
     limit, keys = access.limits[endpoint]  # keys: "endpoint/account id/"
+    malformed = visitor_token is not None and not VISITOR_TOKEN.match(visitor_token)
     if visitor_token is None:
         verdict = await rt.limiter.hit(limit, keys + address)
     else:
         # Fresh tokens don't buy fresh budgets: one address (an IPv6 /64) gets at most ten
         # visitors' worth of each token route. The cap is asked first, so a request it
-        # refuses costs the token's own window nothing (one round trip for both).
+        # refuses costs the token's own window nothing (one round trip for both). Every
+        # malformed token of an address shares one window: it names no conversation, and
+        # must not make a window of its own (any length, one per request).
+        window = MALFORMED_TOKENS if malformed else visitor_token
         verdict = await rt.limiter.hit_each(
             (limit * TOKENS_PER_ADDRESS, f"{keys}{network_of(address)}/*"),
-            (limit, f"{keys}{address}/{visitor_token}"),
+            (limit, f"{keys}{address}/{window}"),
         )
     request.verdict = verdict
+    if not origin_allowed:
+        raise AppError(403, ORIGIN_NOT_ALLOWED)
     if not verdict.allowed:
         rt.metrics.rate_limited.labels(endpoint).inc()
         raise AppError(429, RATE_LIMITED)
+    if malformed:
+        # (`not_found`: a route's own sentence, as downloads say "File not found".)
+        raise AppError(404, not_found)
     # Contract section 9: every widget route but config.
     account = access.account
     if endpoint != "config" and not surely_clear(rt, account):
