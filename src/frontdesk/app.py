@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
 from frontdesk import __version__
@@ -64,9 +65,23 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         message = NOT_FOUND
     elif exc.status_code == 405:
         message = METHOD_NOT_ALLOWED
+        # Starlette names only the first route on the path (GET of .../messages, where POST
+        # is allowed too): every route's methods for this path.
+        return error_response(405, message, {"Allow": _allowed_methods(request)})
     else:
         message = str(exc.detail)
     return error_response(exc.status_code, message, exc.headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    # Asked of the router as a request would (BaseRoute.matches): FastAPI nests included
+    # routers, so there is no flat list of routes to read methods from.
+    allowed = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -156,6 +171,9 @@ def create_app(settings: Settings | None = None, freeze_heap: bool = False) -> F
         # Metrics and logs are ours (Prometheus, /metrics); FastAPI's OpenTelemetry hook would
         # otherwise look for a configured provider on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # An unknown path is 404 `Not found` (contract section 0), a trailing slash too: not a
+        # 307 to the path without it.
+        redirect_slashes=False,
     )
     app.state.runtime = rt
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

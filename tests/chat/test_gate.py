@@ -168,3 +168,21 @@ async def test_unknown_route_and_wrong_method(client, account):
     wrong = await client.put(CONFIG, headers=account.widget)
     assert (wrong.status_code, wrong.json()) == (405, {"error": "Method not allowed"})
     assert (await client.get("/definitely/not")).json() == {"error": "Not found"}
+    assert wrong.headers["allow"] == "GET"
+
+
+async def test_allow_names_every_method_of_the_path(client, account):
+    token = await start_conversation(client, account)
+    wrong = await client.put(f"/api/v1/chat/conversations/{token}/messages", headers=account.widget)
+    assert (wrong.status_code, wrong.json()) == (405, {"error": "Method not allowed"})
+    assert wrong.headers["allow"] == "GET, POST"
+    settings = await client.delete("/api/v1/agent/settings", headers=account.admin)
+    assert (settings.status_code, settings.headers["allow"]) == (405, "GET, PATCH")
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/chat/config/", "/api/v1/agent/conversations/", "/api/v1/agent/me/"]
+)
+async def test_a_trailing_slash_is_an_unknown_route_not_a_redirect(client, account, path):
+    response = await client.get(path, headers={**account.widget, **account.admin})
+    assert (response.status_code, response.json()) == (404, {"error": "Not found"})
