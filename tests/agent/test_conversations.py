@@ -267,7 +267,9 @@ async def test_patch_status_and_assignee(client, app, account, other_account):
     ):
         response = await client.patch(url, json=bad, headers=account.admin)
         assert response.status_code == 422, bad
-    for unknown in (foreign.id, 987654):  # another account's agent is as unknown as none
+    # Another account's agent is as unknown as none; so is an id no row can hold (past the
+    # 32-bit column, and past a 64-bit integer, where the driver would have failed: a 500).
+    for unknown in (foreign.id, 987654, 0, -1, 2**31, 2**63, 2**64 - 1):
         response = await client.patch(url, json={"assignee_id": unknown}, headers=account.admin)
         assert (response.status_code, response.json()) == (404, {"error": "Agent not found"})
     assert (await client.get(url, headers=account.admin)).json()["assignee"] is None

@@ -31,7 +31,7 @@ from frontdesk.db.bare import BareTransaction
 from frontdesk.errors import AppError
 from frontdesk.events.bus import Event
 from frontdesk.kit.clock import format_us, now_us
-from frontdesk.kit.ids import parse_id
+from frontdesk.kit.ids import MAX_ID, parse_id
 from frontdesk.kit.tokens import new_token
 from frontdesk.models import (
     Account,
@@ -461,8 +461,16 @@ async def update_conversation(
         changed = True
     if assignee_id is not UNSET and assignee_id != conversation.assignee_id:
         if assignee_id is not None:
-            assignee = await session.scalar(
-                select(Agent).where(Agent.id == assignee_id, Agent.account_id == agent.account_id)
+            # An id no row can have (the column is 32-bit) is refused before the query: the
+            # driver would fail on it (a 500 for bad input).
+            assignee = (
+                await session.scalar(
+                    select(Agent).where(
+                        Agent.id == assignee_id, Agent.account_id == agent.account_id
+                    )
+                )
+                if 1 <= assignee_id <= MAX_ID
+                else None
             )
             if assignee is None:
                 # Like every id of another account: not found, whatever it is.
