@@ -32,8 +32,8 @@ MAX_HOLIDAYS = 1000
 # How far ahead the next opening is looked for (a year of holidays, and a week more).
 LOOKAHEAD_DAYS = 373
 
-_TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d\Z")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 _MIDNIGHT = "24:00"
 
 

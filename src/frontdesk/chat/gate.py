@@ -19,7 +19,7 @@ from frontdesk.runtime import Runtime, runtime
 INVALID_SITE_KEY = "Invalid site key"
 ORIGIN_NOT_ALLOWED = "Origin not allowed"
 RATE_LIMITED = "Rate limit exceeded"
-SITE_KEY_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
+SITE_KEY_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{1,128}\Z")
 # The per-address cap on routes under /conversations/:visitor_token/, in per-token limits.
 TOKENS_PER_ADDRESS = 10
 # The window of an address's malformed visitor_tokens: no real token holds a "~".

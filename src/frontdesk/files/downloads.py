@@ -39,7 +39,7 @@ SAFETY_HEADERS = {
     "Cache-Control": "private, no-cache",
 }
 # Bounded digit runs: int() of a huge one is slow, and no file is that large anyway.
-_RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
+_RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})\Z")
 
 
 def _ascii_fallback(name: str) -> str:

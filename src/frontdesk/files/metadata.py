@@ -16,8 +16,8 @@ OCTET_STREAM = "application/octet-stream"
 # Enough leading bytes to recognise every signature below (WebP needs 12).
 HEAD_BYTES = 16
 
-_TOKEN = re.compile(r"^[a-z0-9!#$&^_.+-]{1,127}/[a-z0-9!#$&^_.+-]{1,127}$")
-_CHARSET = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
+_TOKEN = re.compile(r"^[a-z0-9!#$&^_.+-]{1,127}/[a-z0-9!#$&^_.+-]{1,127}\Z")
+_CHARSET = re.compile(r"^[A-Za-z0-9_.:-]{1,40}\Z")
 # Non-standard spellings clients really send, read as the type they mean.
 _ALIASES = {
     "image/jpg": "image/jpeg",

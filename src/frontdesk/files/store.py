@@ -32,7 +32,7 @@ READ_CHUNK = 256 * 1024
 _CAN_READ_NOWAIT = hasattr(os, "preadv") and hasattr(os, "RWF_NOWAIT")
 # Keys are ours alone (never from a filename); checking their shape on every use means a
 # corrupted row can't turn into a path outside the store.
-_KEY = re.compile(r"^[0-9a-f]{32}$")
+_KEY = re.compile(r"^[0-9a-f]{32}\Z")
 KEY_SHAPE = _KEY
 
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # "2025-01-15T10:30:00 02:00": a `+` sent unencoded in a query string arrives as a space.
-_SPACE_FOR_PLUS = re.compile(r"^(.*\d)[ ](\d{2}(?::?\d{2})?)$")
+_SPACE_FOR_PLUS = re.compile(r"^(.*\d)[ ](\d{2}(?::?\d{2})?)\Z")
 
 
 def now_us() -> int:

@@ -8,9 +8,9 @@ from email_validator import EmailNotValidError, validate_email
 
 # \Z, not $: `$` also matches before a final newline, which no token may end with.
 VISITOR_TOKEN = re.compile(r"^[A-Za-z0-9\-_.:]{16,128}\Z")
-COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+COLOR = re.compile(r"^#[0-9a-fA-F]{6}\Z")
 ORIGIN = re.compile(
-    r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$"
+    r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?\Z|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?\Z"
 )
 
 

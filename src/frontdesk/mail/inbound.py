@@ -42,7 +42,7 @@ from frontdesk.models import (
 # Section 1's limit, as files/uploads.py's MAX_FILES (which imports the runtime, and the
 # runtime imports this; tests/mail checks the two agree).
 MAX_FILES = 10
-REPLY_LOCAL = re.compile(r"^reply\+([a-z0-9]{1,32})$")
+REPLY_LOCAL = re.compile(r"^reply\+([a-z0-9]{1,32})\Z")
 IGNORED_PRECEDENCE = ("bulk", "junk", "list")
 # Headers a forwarding service may name the original recipient in, besides To and Cc.
 RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")

@@ -34,7 +34,7 @@ router = APIRouter(include_in_schema=False)
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
 # Only the inbox's own files, and no path separators or dot-dot: the name is a whole file name.
-STATIC_NAME = re.compile(r"^inbox[a-z0-9_-]*\.(js|css)$")
+STATIC_NAME = re.compile(r"^inbox[a-z0-9_-]*\.(js|css)\Z")
 STATIC_TYPES = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"}
 # A month: the cookie is the only expiry a session has, and agents expect to stay signed in.
 SESSION_MAX_AGE = SESSION_DAYS * 24 * 3600
