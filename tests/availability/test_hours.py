@@ -160,6 +160,19 @@ def test_always_open_skips_every_holiday_in_a_row() -> None:
     assert status.next_open == utc("2025-01-03T00:00:00")
 
 
+def test_the_next_opening_is_found_past_the_most_holidays_in_a_row() -> None:
+    # MAX_HOLIDAYS days off in a row, weekdays only: open on the first weekday after them.
+    days = [date.fromordinal(date(2025, 1, 1).toordinal() + n) for n in range(MAX_HOLIDAYS)]
+    hours = [{"day": day, "open": "09:00", "close": "17:00"} for day in WEEKDAYS]
+    closed = schedule("UTC", hours, tuple(day.isoformat() for day in days))
+    status = closed.status(utc("2025-01-01T10:00:00"))
+    assert status.open is False
+    first = date.fromordinal(days[-1].toordinal() + 1)
+    while first.weekday() >= 5:
+        first = date.fromordinal(first.toordinal() + 1)
+    assert status.next_open == datetime.combine(first, time(9), UTC)
+
+
 def test_no_hours_and_no_holidays_is_always_open() -> None:
     always_open = schedule("Europe/Berlin", [])
     status = always_open.status(utc("2025-03-30T01:30:00"))

@@ -29,8 +29,10 @@ UNKNOWN_TIME_ZONE = "Unknown time zone"
 # Enough for split shifts every day; a list past it is a mistake, not a timetable.
 MAX_PERIODS = 70
 MAX_HOLIDAYS = 1000
-# How far ahead the next opening is looked for (a year of holidays, and a week more).
-LOOKAHEAD_DAYS = 373
+# How far ahead the next opening is looked for: past every holiday there can be, and a
+# week more, so a schedule with any open period always finds it. The walk stops at the
+# first opening, so only a long run of holidays makes it long.
+LOOKAHEAD_DAYS = MAX_HOLIDAYS + 8
 
 _TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d\Z")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
@@ -103,7 +105,7 @@ def check_holidays(value: Any) -> list[str]:
 @dataclass(frozen=True, slots=True)
 class Status:
     open: bool
-    # The next opening when closed (None when open, or none within LOOKAHEAD_DAYS).
+    # The next opening when closed (None when open).
     next_open: datetime | None
     # Nothing changes before this instant (the next opening or closing); None: not soon.
     until: datetime | None
