@@ -157,8 +157,17 @@ async def test_limit_is_clamped_to_100(client, account):
     )
     for _ in range(101):
         await start_conversation(client, account)
-    data = (await client.get(API, params={"limit": 500}, headers=account.admin)).json()
-    assert len(data["conversations"]) == 100 and data["next_cursor"] is not None
+    for limit in ("500", "1000000000000", "9" * 5000, "0100"):  # any larger number, clamped
+        data = (await client.get(API, params={"limit": limit}, headers=account.admin)).json()
+        assert len(data["conversations"]) == 100 and data["next_cursor"] is not None
+    edge = (await client.get(API, params={"limit": "100"}, headers=account.admin)).json()
+    assert len(edge["conversations"]) == 100
+    for bad in ("0", "000", "-1", "1.5", "", "ten", "١٠"):
+        refused = await client.get(API, params={"limit": bad}, headers=account.admin)
+        assert (refused.status_code, refused.json()) == (
+            422,
+            {"error": "limit must be a whole number from 1 to 100"},
+        ), bad
     default = (await client.get(API, headers=account.admin)).json()
     assert len(default["conversations"]) == 50
 

@@ -15,23 +15,13 @@ from frontdesk.errors import AppError
 from frontdesk.files import quota
 from frontdesk.files.uploads import AGENT_FILE_FIELDS, Upload, is_multipart, receive_upload
 from frontdesk.kit.json_response import JSON
+from frontdesk.kit.pagination import page_limit
 from frontdesk.kit.request_body import read_fields, text_field, without_nul
 from frontdesk.runtime import runtime
 
 router = APIRouter(prefix="/api/v1/agent/conversations", tags=["agent"])
 
 STATUSES = ("open", "closed")
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 100
-
-
-def _limit(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_LIMIT
-    text = raw.strip()
-    if not text.lstrip("-").isdigit() or len(text) > 12 or int(text) < 1:
-        raise AppError(422, "limit must be a whole number from 1 to 100")
-    return min(int(text), MAX_LIMIT)
 
 
 @router.get("", summary="Conversations, newest activity first")
@@ -40,7 +30,7 @@ async def list_conversations(request: Request, agent: CurrentAgent) -> JSON:
     status = params.get("status", "open")
     if status not in ("open", "closed", "all"):
         raise AppError(422, "status must be open, closed or all")
-    limit = _limit(params.get("limit"))
+    limit = page_limit(params.get("limit"))
     cursor = None
     if raw_cursor := params.get("cursor"):
         cursor = queries.decode_cursor(raw_cursor)

@@ -14,10 +14,11 @@ def page_limit(raw: str | None) -> int:
     """`limit`: 1 to 100 (larger values clamped), 50 when absent."""
     if raw is None:
         return DEFAULT_LIMIT
-    text = raw.strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 12 or int(text) < 1:
+    digits = raw.strip().lstrip("0")
+    if not raw.strip().isascii() or not raw.strip().isdigit() or not digits:
         raise AppError(422, "limit must be a whole number from 1 to 100")
-    return min(int(text), MAX_LIMIT)
+    # Any larger whole number is clamped, however long (int() of it is not even needed).
+    return MAX_LIMIT if len(digits) > 3 else min(int(digits), MAX_LIMIT)
 
 
 def id_cursor(raw: str | None) -> int | None:
