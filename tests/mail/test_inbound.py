@@ -97,6 +97,27 @@ async def test_a_reply_by_smtp_becomes_one_clean_message_with_its_file(
     assert len(await messages(client, account, cid)) == 1
 
 
+# The signature's separator is "-- " (with its space), the usual one.
+SIGNED = (
+    "Yes, the invoice number is 4711.\n\n-- \nJane Doe\nDoe Trading Ltd.\n\n"
+    "On Mon, Jan 6, 2025 at 10:00 AM Acme <support@frontdesk.example> wrote:\n"
+    "> Which invoice?\n"
+)
+
+
+async def test_signatures_are_taken_off_like_quoted_history(client, account, sink, inbound_port):
+    # Contract section 8.4: "with quoted history and signature removed".
+    address, cid = await reply_address(client, account, sink)
+    for body in (
+        SIGNED,
+        "Yes, the invoice number is 4711.\n\n-- \nJane Doe\n",
+        "Yes, the invoice number is 4711.\n\nSent from my iPhone\n",
+    ):
+        await smtp_send(inbound_port, mail(address, body=body), address)
+    stored = [m["body"] for m in await messages(client, account, cid)]
+    assert stored == ["Yes, the invoice number is 4711."] * 3
+
+
 async def test_auto_replies_bounces_and_lists_store_nothing(client, account, sink, inbound_port):
     address, cid = await reply_address(client, account, sink)
     await smtp_send(inbound_port, mail(address, Auto_Submitted="auto-replied"), address)

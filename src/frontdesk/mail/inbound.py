@@ -119,9 +119,13 @@ def reply_text(message: EmailMessage) -> str:
     if not text.strip():
         return ""
     try:
-        clean = str(EmailReplyParser(languages=["en", "de", "fr", "es"]).parse_reply(text=text))
+        replies = EmailReplyParser(languages=["en", "de", "fr", "es"]).read(text=text).replies
     except Exception:  # the parser's regexes on odd input: keep the whole text
-        clean = text
+        replies = []
+    # `body` is the newest reply without its signature ("-- ", "Sent from my iPhone");
+    # `content`, what parse_reply returns, keeps the signature. A reply that is all
+    # signature keeps it: better a signature than an empty message.
+    clean = (replies[0].body or replies[0].content) if replies else text
     return clean.strip()[:MAX_MESSAGE]
 
 
