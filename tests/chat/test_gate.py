@@ -162,6 +162,31 @@ async def test_body_over_one_mebibyte_is_413(client, account):
     assert (response.status_code, response.json()) == (413, {"error": "Request body too large"})
 
 
+async def test_a_form_with_more_than_ten_files_or_a_hundred_fields_is_413(client, account):
+    token = await start_conversation(client, account)
+    url = f"/api/v1/chat/conversations/{token}/messages"
+
+    def files(count: int) -> list[tuple[str, tuple[str, bytes, str]]]:
+        return [(f"f{i}", (f"f{i}.txt", b"x", "text/plain")) for i in range(count)]
+
+    # Files are not this route's (they go to /files), but a body may carry up to ten.
+    at_edge = await client.post(
+        url, data={"message": "ten"}, files=files(10), headers=account.widget
+    )
+    assert at_edge.status_code == 201, at_edge.text
+    over = await client.post(
+        url, data={"message": "eleven"}, files=files(11), headers=account.widget
+    )
+    assert (over.status_code, over.json()) == (413, {"error": "Request body too large"})
+    fields = {f"x{i}": "1" for i in range(99)}
+    hundred = await client.post(url, data={"message": "m", **fields}, headers=account.widget)
+    assert hundred.status_code == 201, hundred.text
+    many = await client.post(
+        url, data={"message": "m", "x99": "1", **fields}, headers=account.widget
+    )
+    assert (many.status_code, many.json()) == (413, {"error": "Request body too large"})
+
+
 async def test_unknown_route_and_wrong_method(client, account):
     missing = await client.get("/api/v1/chat/nothing-here", headers=account.widget)
     assert (missing.status_code, missing.json()) == (404, {"error": "Not found"})

@@ -26,14 +26,12 @@ from frontdesk.files.metadata import HEAD_BYTES, display_filename, recorded_cont
 from frontdesk.files.multipart import MultipartReader, Part
 from frontdesk.files.store import FileStore, StoredFile, file_store
 from frontdesk.kit.body_limit import allow_body
-from frontdesk.kit.request_body import MAX_BODY_BYTES
+from frontdesk.kit.request_body import MAX_BODY_BYTES, MAX_FIELDS, MAX_FILES
 from frontdesk.models import NewAttachment
 from frontdesk.runtime import runtime
 
 log = logging.getLogger("frontdesk.files")
 
-MAX_FILES = 10
-MAX_FIELDS = 100
 # Room for each part's boundary and headers when judging a declared Content-Length.
 PART_OVERHEAD = 16 * 1024
 FILE_IS_EMPTY = "File is empty"

@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive, Scope
 
 from frontdesk.errors import MALFORMED, TOO_LARGE, AppError
 
 MAX_BODY_BYTES = 1024 * 1024
+# What one body may carry (contract section 0: more than 10 files is 413).
+MAX_FILES = 10
+MAX_FIELDS = 100
 
 
 async def read_capped(
@@ -62,8 +66,13 @@ async def parse_fields(scope: Scope, body: bytes, content_type: str | None) -> d
         request._body = body
         try:
             # File parts are ignored here (uploads have their own routes), not an error.
-            form = await request.form(max_files=10, max_fields=100)
-        except Exception as exc:  # the parser's errors are all "this is not a form"
+            form = await request.form(max_files=MAX_FILES, max_fields=MAX_FIELDS)
+        except MultiPartException as exc:
+            # Past the counts a body may carry: too large, as on the upload routes.
+            if str(exc).startswith(("Too many files", "Too many fields")):
+                raise AppError(413, TOO_LARGE) from exc
+            raise AppError(400, MALFORMED) from exc
+        except Exception as exc:  # the parser's other errors are all "this is not a form"
             raise AppError(400, MALFORMED) from exc
         try:
             fields: dict[str, Any] = {}

@@ -31,6 +31,7 @@ from frontdesk.errors import TOO_LARGE, AppError
 from frontdesk.files.metadata import HEAD_BYTES, display_filename, recorded_content_type
 from frontdesk.files.store import FileStore, StoredFile
 from frontdesk.kit.clock import now_us
+from frontdesk.kit.request_body import MAX_FILES
 from frontdesk.models import (
     Account,
     Conversation,
@@ -39,9 +40,6 @@ from frontdesk.models import (
     NewAttachment,
 )
 
-# Section 1's limit, as files/uploads.py's MAX_FILES (which imports the runtime, and the
-# runtime imports this; tests/mail checks the two agree).
-MAX_FILES = 10
 REPLY_LOCAL = re.compile(r"^reply\+([a-z0-9]{1,32})\Z")
 IGNORED_PRECEDENCE = ("bulk", "junk", "list")
 # Headers a forwarding service may name the original recipient in, besides To and Cc.
