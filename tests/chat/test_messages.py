@@ -231,11 +231,33 @@ async def test_a_replay_answers_whatever_its_body(client, account):
             first.json()["id"],
             first.json()["timestamp"],
         )
+    # Not even JSON: still the first request's answer.
+    for raw in (b"{", b"[1]"):
+        again = await client.post(
+            url,
+            content=raw,
+            headers={
+                **account.widget,
+                "Idempotency-Key": "retry-7",
+                "Content-Type": "application/json",
+            },
+        )
+        assert (again.status_code, again.json()["id"]) == (201, first.json()["id"]), raw
     # Without a match, the body's own problem is the answer.
     fresh = await client.post(
         url, json={}, headers={**account.widget, "Idempotency-Key": "new-key"}
     )
     assert (fresh.status_code, fresh.json()) == (422, {"error": "Message is required"})
+    broken = await client.post(
+        url,
+        content=b"{",
+        headers={
+            **account.widget,
+            "Idempotency-Key": "new-key",
+            "Content-Type": "application/json",
+        },
+    )
+    assert (broken.status_code, broken.json()) == (400, {"error": "Malformed request body"})
 
 
 async def test_housekeeping_forgets_keys_after_24_hours(client, app, account):

@@ -120,7 +120,18 @@ async def messages(rt: Runtime, request: ChatRequest, visitor_token: str) -> tup
 async def send(rt: Runtime, request: ChatRequest, visitor_token: str) -> tuple[int, Any]:
     account = await gate(rt, request, "send_message", visitor_token)
     key = idempotency_key(request.header(b"idempotency-key"))
-    fields = await _fields(request)
+    try:
+        fields = await _fields(request)
+    except AppError as error:
+        # A replay answers as the first request did, "whatever its body" (contract): a
+        # malformed one too. (A body past the cap was never read: its 413 stands.)
+        if (
+            error.status == 400
+            and key is not None
+            and (replayed := await _replayed(rt, account, visitor_token, key))
+        ):
+            return 201, replayed
+        raise
     message = text_field(fields, "message")
     problem = None
     if message is None:
