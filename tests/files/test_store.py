@@ -151,7 +151,13 @@ def test_parse_range() -> None:
     assert parse_range("bytes=-3", 10) == (7, 10)
     assert parse_range("bytes=2-100", 10) == (2, 10)
     assert parse_range("bytes=-", 10) is None
-    for unsatisfiable in ("bytes=10-", "bytes=10-20", "bytes=-0"):
+    # A last byte past the end is the end, however many digits it has (RFC 9110 14.1.2).
+    assert parse_range("bytes=0-" + "9" * 18, 10) == (0, 10)
+    assert parse_range("bytes=0-" + "9" * 20, 10) == (0, 10)
+    assert parse_range("bytes=3-" + "0" * 30 + "5", 10) == (3, 6)
+    assert parse_range("bytes=-" + "9" * 40, 10) == (0, 10)
+    assert parse_range("bytes=\u0661-\u0665", 10) is None  # digits are ASCII digits
+    for unsatisfiable in ("bytes=10-", "bytes=10-20", "bytes=-0", "bytes=" + "9" * 30 + "-"):
         with pytest.raises(RangeNotSatisfiable):
             parse_range(unsatisfiable, 10)
     with pytest.raises(RangeNotSatisfiable):
