@@ -119,6 +119,13 @@ def test_backup_while_serving_restores_every_acknowledged_message(tmp_path: Path
     restored_env = clean_env(FRONTDESK_DATA_DIR=str(tmp_path / "restored"))
     restored = frontdesk(restored_env, "restore", str(archive))
     assert restored.returncode == 0, restored.stderr
+    # Contract section 12: the data dir 0700, the database and files 0600, and so every
+    # directory of files in between, as a live install makes them.
+    everything = [tmp_path / "restored", *(tmp_path / "restored").rglob("*")]
+    modes = {path: stat.S_IMODE(path.stat().st_mode) for path in everything}
+    assert any(path.is_dir() and path.name == "files" for path in modes)
+    assert {oct(mode) for path, mode in modes.items() if path.is_dir()} == {oct(0o700)}
+    assert {oct(mode) for path, mode in modes.items() if path.is_file()} == {oct(0o600)}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     process = start_serve(restored_env, port)

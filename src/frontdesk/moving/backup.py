@@ -154,8 +154,12 @@ def _emptied_on_failure(data_dir: Path) -> Iterator[None]:
         raise
 
 
-def _copy_out(source: IO[bytes], target: Path) -> str:
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+def _copy_out(source: IO[bytes], target: Path, data_dir: Path) -> str:
+    # Each level its own mkdir: with parents=True, Python makes the missing parents
+    # (files/) with the default mode, not 0700 (contract section 12).
+    for directory in reversed(target.parent.relative_to(data_dir).parents[:-1]):
+        (data_dir / directory).mkdir(mode=0o700, exist_ok=True)
+    target.parent.mkdir(mode=0o700, exist_ok=True)
     digest = hashlib.sha256()
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
@@ -193,7 +197,7 @@ def restore(archive: Path, data_dir: Path) -> dict[str, Any]:
                 if member.name == MANIFEST:
                     manifest = json.loads(stream.read(10 * 1024 * 1024))
                     continue
-                digests[relative.name] = _copy_out(stream, data_dir / relative)
+                digests[relative.name] = _copy_out(stream, data_dir / relative, data_dir)
         except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
             raise BackupError(f"{archive} is damaged: {exc}") from exc
         if manifest is None or manifest.get("format") != FORMAT:
