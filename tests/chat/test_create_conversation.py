@@ -187,6 +187,25 @@ async def test_contact_found_by_email_case_insensitively_and_never_renamed(clien
     assert {c["contact"]["user_id"] for c in listing} == {None}
 
 
+async def test_a_visitors_later_messages_carry_the_name_typed_not_the_contacts(client, account):
+    # Else anyone typing a customer's email would see the customer's stored name on their
+    # own messages (and the agent would read the stranger's words under it).
+    await client.post(URL, json=body(email="jane@example.com", name="Jane"), headers=account.widget)
+    token = visitor_token()
+    await client.post(
+        URL,
+        json=body(email="JANE@example.com", name="Mallory", visitor_token=token),
+        headers=account.widget,
+    )
+    for text in ("second", "third"):
+        sent = await client.post(
+            f"{URL}/{token}/messages", json={"message": text}, headers=account.widget
+        )
+        assert sent.status_code == 201
+    messages = (await client.get(f"{URL}/{token}/messages", headers=account.widget)).json()
+    assert [m["author"] for m in messages if m["direction"] == "inbound"] == ["Mallory"] * 3
+
+
 async def test_no_auto_reply_when_account_has_none(client, account):
     patched = await client.patch(
         "/api/v1/agent/settings", json={"auto_reply": None}, headers=account.admin

@@ -58,7 +58,10 @@ class Locked:
     visitor_token: str
     status: str
     last_message_us: int
-    contact_name: str
+    # What the visitor's messages are authored by: the name typed when the conversation
+    # began (an unverified visitor can't take a contact's stored name: contract section
+    # 1), the contact's name for conversations that have none.
+    visitor_name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +127,7 @@ _LOCK = (
         Conversation.visitor_token,
         Conversation.status,
         Conversation.last_message_us,
-        Contact.name,
+        func.coalesce(Conversation.visitor_name, Contact.name),
     )
     .join(Contact, Contact.id == Conversation.contact_id)
     .where(Conversation.id == bindparam("cid"))

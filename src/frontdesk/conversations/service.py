@@ -100,7 +100,7 @@ async def post_message(
         "conversation_id": conversation_id,
         "direction": direction,
         "body": body,
-        "author": author if author is not None else locked.contact_name,
+        "author": author if author is not None else locked.visitor_name,
         "agent_id": agent_id,
         "private": private,
         "created_us": created_us,
