@@ -86,6 +86,9 @@ def test_account_create_with_taken_email_is_one_line(env):
         ),
         ({"FRONTDESK_DATA_DIR": "/proc/frontdesk-cannot-write-here"}, "not writable"),
         ({"FRONTDESK_MAX_UPLOAD_BYTES": "lots"}, "FRONTDESK_MAX_UPLOAD_BYTES"),
+        ({"FRONTDESK_REDIS_URL": "http://redis.example"}, "FRONTDESK_REDIS_URL"),
+        ({"FRONTDESK_TRUSTED_PROXIES": "garbage"}, "FRONTDESK_TRUSTED_PROXIES"),
+        ({"FRONTDESK_WEBHOOK_RETRY_SCHEDULE": "soon"}, "FRONTDESK_WEBHOOK_RETRY_SCHEDULE"),
     ],
 )
 def test_operator_mistakes_are_one_clear_line(env, setting, expected):
@@ -94,6 +97,65 @@ def test_operator_mistakes_are_one_clear_line(env, setting, expected):
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_serve_stops_at_a_bad_setting_before_setting_anything_up(env):
+    result = run(["serve", "--port", str(free_port())], {**env, "FRONTDESK_REDIS_URL": "http://x"})
+    assert result.returncode == 1 and "FRONTDESK_REDIS_URL" in result.stderr
+    assert "Traceback" not in result.stderr and "site key" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--port", "70000"), ("--port", "-1"), ("--port", "0"), ("--workers", "0")]
+)
+def test_serve_refuses_ports_and_worker_counts_out_of_range(env, flag, value):
+    result = run(["serve", flag, value], env)
+    assert result.returncode == 2 and "must be a whole number from 1 to" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_non_utf8_env_file_is_one_line(env, tmp_path):
+    (tmp_path / ".env").write_bytes(b"\xff\xfeFRONTDESK_DOCS=1\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "frontdesk", "db", "upgrade"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1 and ".env file is not UTF-8" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["db", "copy", "--to", "sqlite:////nonexistent/dir/copy.db"], "Can't reach the target"),
+        (["backup", "/nonexistent/dir/b.tar.gz"], "There is no folder /nonexistent/dir"),
+    ],
+)
+def test_moving_mistakes_are_one_clear_line(env, args, expected):
+    assert run(["db", "upgrade"], env).returncode == 0
+    result = run(args, env)
+    assert result.returncode == 1 and expected in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_backup_with_no_install_makes_nothing(env, tmp_path):
+    result = run(["backup", str(tmp_path / "b.tar.gz")], env)
+    assert result.returncode == 1 and "There is no Frontdesk database" in result.stderr
+    assert not (tmp_path / "data").exists() and not (tmp_path / "b.tar.gz").exists()
+
+
+def test_restore_into_a_file_is_one_line(env, tmp_path):
+    (tmp_path / "afile").write_text("")
+    result = run(
+        ["restore", str(tmp_path / "x.tar.gz")],
+        {**env, "FRONTDESK_DATA_DIR": str(tmp_path / "afile")},
+    )
+    assert result.returncode == 1 and "is a file, not a data directory" in result.stderr
 
 
 def test_db_upgrade_is_idempotent(env):
@@ -197,3 +259,30 @@ def test_serve_sets_up_and_prints_a_working_site_key(env):
         assert "site key" not in first_line and "set up" not in first_line
     finally:
         stop(second)
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback")
+def test_serve_on_ipv6_prints_urls_with_the_address_in_brackets(env):
+    port = free_port()
+    process = start_serve(env, port, "--host", "::1", stdout=subprocess.PIPE)
+    try:
+        wait_until_up(f"http://[::1]:{port}", process)
+        assert process.stdout is not None
+        line = ""
+        while "inbox:" not in line:  # printed before uvicorn starts, so already there
+            line = process.stdout.readline()
+            assert line, "serve printed no inbox URL"
+        inbox = line.split()[-1]
+        assert inbox == f"http://[::1]:{port}/inbox"
+        assert httpx.get(inbox).status_code == 200
+    finally:
+        stop(process)

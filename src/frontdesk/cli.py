@@ -45,6 +45,12 @@ def load_settings(ensure_data_dir: bool = True) -> Settings:
         first = exc.errors()[0]
         field = "FRONTDESK_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
         raise CommandError(f"{field}: {first['msg']}") from exc
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"The .env file is not UTF-8 text: {exc.reason}") from exc
+    # Read now, so a bad value stops the command before it does anything (serve would
+    # otherwise set up the first account first).
+    settings.trusted_networks  # noqa: B018
+    settings.retry_schedule  # noqa: B018
     if ensure_data_dir:
         settings.ensure_data_dir()
     return settings
@@ -184,6 +190,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _check_sole_server(settings)
     created = asyncio.run(_bootstrap(settings))
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    if ":" in shown_host:
+        shown_host = f"[{shown_host}]"  # an IPv6 address in a URL (RFC 3986)
     base = f"http://{shown_host}:{args.port}"
     if created is not None:
         print("Frontdesk is set up. Your first account:")
@@ -293,7 +301,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from frontdesk.moving.commands import take_backup
 
     # No schema upgrade: a backup only reads, and may run beside a serving older version.
-    print(take_backup(load_settings(), args.file), file=sys.stderr)
+    # Nor a data dir made: with no install here, there is nothing to back up.
+    print(take_backup(load_settings(ensure_data_dir=False), args.file), file=sys.stderr)
     return 0
 
 
@@ -315,14 +324,23 @@ def cmd_retention_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _whole_number(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not text.strip().isdigit() or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}")
+        return int(text)
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="frontdesk", description="Self-hosted live chat.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the server")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--port", type=_whole_number(1, 65535), default=8000)
+    serve.add_argument("--workers", type=_whole_number(1, 512), default=1)
     serve.add_argument(
         "--access-log", action="store_true", help="log every request (route, never the path)"
     )

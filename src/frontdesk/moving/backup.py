@@ -69,9 +69,11 @@ def _sha256(path: Path) -> str:
 
 def backup(database: Path, data_dir: Path, file_store: str, archive: Path) -> dict[str, Any]:
     """Write the archive; returns its manifest."""
-    if not database.exists():
-        raise BackupError(f"There is no database at {database}")
+    if not database.exists() or database.stat().st_size == 0:
+        raise BackupError(f"There is no Frontdesk database at {database}")
     archive = archive.resolve()
+    if not archive.parent.is_dir():
+        raise BackupError(f"There is no folder {archive.parent} to write the backup into")
     with tempfile.TemporaryDirectory(prefix=".frontdesk-backup-", dir=archive.parent) as work:
         snapshot = Path(work) / DATABASE
         with (
@@ -80,9 +82,12 @@ def backup(database: Path, data_dir: Path, file_store: str, archive: Path) -> di
         ):
             # pages=-1: the whole database in one step, one read transaction, one snapshot.
             source.backup(copy, pages=-1)
-            counts = _table_counts(copy)
-            revision = _revision(copy)
-            keys = [row[0] for row in copy.execute("SELECT storage_key FROM attachments")]
+            try:
+                counts = _table_counts(copy)
+                revision = _revision(copy)
+                keys = [row[0] for row in copy.execute("SELECT storage_key FROM attachments")]
+            except sqlite3.DatabaseError as exc:
+                raise BackupError(f"{database} is not a Frontdesk database: {exc}") from exc
         files = []
         store = LocalFileStore(data_dir.resolve() / "files") if file_store == "local" else None
         if store is not None:
@@ -173,6 +178,8 @@ def _copy_out(source: IO[bytes], target: Path, data_dir: Path) -> str:
 
 def restore(archive: Path, data_dir: Path) -> dict[str, Any]:
     """Unpack into `data_dir`, which must be empty or not exist; returns the manifest."""
+    if data_dir.exists() and not data_dir.is_dir():
+        raise BackupError(f"{data_dir} is a file, not a data directory")
     if data_dir.exists() and any(data_dir.iterdir()):
         raise BackupError(f"The data directory {data_dir} is not empty: restore into an empty one")
     if not archive.is_file():

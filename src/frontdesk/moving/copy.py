@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, func, inspect, select, text, tuple_
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk import migrations
@@ -135,8 +136,10 @@ async def copy_install(
     try:
         try:
             full = await _tables_with_rows(target)
-        except OSError as exc:
-            raise CopyError(f"Can't reach the target database: {exc}") from exc
+        except (OSError, SQLAlchemyError) as exc:
+            # No server, no such database or role, no such folder: the driver's first line.
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise CopyError(f"Can't reach the target database: {reason}") from exc
         if full:
             raise CopyError(
                 f"The target database is not empty (table {full[0]} has rows): "
