@@ -142,7 +142,8 @@ export class ConversationView {
       h(
         "div",
         { class: "conv-title" },
-        nameLine(conversation, h("h2", { tabindex: "-1" }, conversation.contact.name)),
+        // The full name on hover: a long one is cut short beside the actions.
+        nameLine(conversation, h("h2", { tabindex: "-1", title: conversation.contact.name }, conversation.contact.name)),
         h(
           "p",
           { class: "conv-subtitle" },
