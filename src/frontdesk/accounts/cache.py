@@ -24,8 +24,8 @@ class ChatAccess:
 
     The account is an ORM object: each attribute read goes through SQLAlchemy's
     descriptor, and the gate made seven (origins, limits, the id for each window key) plus
-    the limits' defaulting; read once when the account is cached, a poll's gate cost 1.6 us
-    less of its 7 (in-process). Built from the cached account, so it is dropped with it.
+    the limits' defaulting; read once when the account is cached, a poll's gate went from
+    7.1 to 5.7 us (in-process). Built from the cached account, so it is dropped with it.
     """
 
     __slots__ = ("account", "id", "limits", "origins")
