@@ -100,6 +100,27 @@ def test_agent_typing_shows_in_the_widget_for_five_seconds(
     assert time.monotonic() - shown > 3.5  # about five seconds, not at once
 
 
+def test_the_newest_message_stays_in_view_when_the_prompt_appears(
+    page: Page, host_site: str, frontdesk: LiveFrontdesk, agent: AgentAPI, email: str, artifacts
+):
+    # Enough replies to fill the log; the prompt then takes room below it, and the log
+    # (scrolled to its end) must stay at its end rather than hide the last reply.
+    start_chat(page, host_site, email, "A long one")
+    conversation_id = agent.conversation(email)["id"]
+    for n in range(12):
+        wait_for_stream(page, agent, conversation_id, f"Reply number {n}")
+    log = page.get_by_role("log")
+
+    def hidden_below() -> float:
+        return float(log.evaluate("el => el.scrollHeight - el.scrollTop - el.clientHeight"))
+
+    assert hidden_below() > -1 and log.evaluate("el => el.scrollHeight > el.clientHeight")
+    close_and_expect_the_question(page, frontdesk, conversation_id)
+    eventually(lambda: hidden_below() < 2, page=page)
+    expect(log.get_by_text("Reply number 11")).to_be_in_viewport()
+    page.screenshot(path=str(artifacts / "widget-rating-after-a-long-chat.png"))
+
+
 def test_rating_on_a_phone(
     browser: Browser,
     host_site: str,

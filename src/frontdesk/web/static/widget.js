@@ -215,6 +215,13 @@
   const visible = () => open && !document.hidden;
   const nearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 80;
   const scrollDown = () => { log.scrollTop = log.scrollHeight; };
+  // Kept at the newest message unless the visitor scrolled up: also when the log shrinks
+  // (the rating prompt, the away notice) or grows after the fact (an image loads).
+  let pinned = true;
+  log.addEventListener('scroll', () => { pinned = nearBottom(); }, { passive: true });
+  const keepPinned = () => { if (pinned) scrollDown(); };
+  if (window.ResizeObserver) new ResizeObserver(keepPinned).observe(log);
+  log.addEventListener('load', keepPinned, true); // an image's load doesn't bubble: capture
 
   // Stored messages sort by timestamp; optimistic ones not stored yet stay at the end.
   const place = (el, ts) => {
