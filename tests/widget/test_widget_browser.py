@@ -469,3 +469,29 @@ def test_demo_page_shows_the_widget(page: Page, frontdesk: LiveFrontdesk, artifa
     expect(page.get_by_role("dialog", name="Acme Shop").get_by_text(GREETING)).to_be_visible()
     expect(page.get_by_role("button", name="Start chat")).to_be_visible()
     page.screenshot(path=artifacts / "widget-demo.png")
+
+
+@pytest.mark.parametrize(
+    ("color", "ring"),
+    [
+        ("#2563eb", "rgb(37, 99, 235)"),
+        ("#ffee00", "rgb(17, 17, 17)"),
+        ("#7dd3fc", "rgb(17, 17, 17)"),
+    ],
+)
+def test_focus_rings_stand_out_on_the_white_panel(
+    page: Page, host_site: str, frontdesk: LiveFrontdesk, color: str, ring: str, artifacts: Path
+) -> None:
+    # The account's color when it contrasts 3:1 with white (WCAG 1.4.11), else near-black:
+    # a yellow or pale-blue ring on the white panel is all but invisible.
+    settings = f"{frontdesk.base_url}/api/v1/agent/settings"
+    assert httpx.patch(settings, json={"color": color}, headers=frontdesk.admin).status_code == 200
+    try:
+        page.goto(host_site + "/")
+        page.get_by_role("button", name="Open chat").click()
+        field = page.get_by_label("Name")
+        field.focus()
+        expect(field).to_have_css("outline-color", ring)
+        page.screenshot(path=str(artifacts / f"widget-focus-{color[1:]}.png"))
+    finally:
+        httpx.patch(settings, json={"color": "#2563eb"}, headers=frontdesk.admin)

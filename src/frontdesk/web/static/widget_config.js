@@ -4,13 +4,20 @@
 /* exported applyConfig, refreshConfig, configTimer */
 /* global call, panel, config, titleEl, greetingEl, wrap, showAway */
 
-// Black or white text on the account's color, whichever contrasts more (WCAG luminance).
-const onColor = (hex) => {
+// WCAG relative luminance of a #rrggbb color.
+const luminance = (hex) => {
   const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
     .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
-  const light = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+};
+// Black or white text on the account's color, whichever contrasts more.
+const onColor = (hex) => {
+  const light = luminance(hex);
   return 1.05 / (light + 0.05) >= (light + 0.05) / 0.05 ? '#ffffff' : '#111111';
 };
+// Focus rings sit on the white panel: the account's color when it stands out 3:1 there
+// (WCAG 1.4.11), else near-black (a yellow ring on white is all but invisible).
+const ringColor = (hex) => (1.05 / (luminance(hex) + 0.05) >= 3 ? hex : '#111111');
 
 // Read on every open (widget.js's setOpen) and, while the panel stays open (closing time
 // comes, the last agent leaves), again every few minutes and just after the announced opening.
@@ -33,4 +40,5 @@ const applyConfig = (c) => {
   showAway(c);
   wrap.style.setProperty('--accent', config.color);
   wrap.style.setProperty('--on-accent', onColor(config.color));
+  wrap.style.setProperty('--ring', ringColor(config.color));
 };
