@@ -102,6 +102,27 @@ async def test_more_than_ten_files_is_413(
     assert stored_files(settings.data_dir) == []
 
 
+async def test_files_under_other_names_count_toward_the_ten(
+    client: httpx.AsyncClient, account: TestAccount, settings: Settings
+) -> None:
+    # The route stores only `file`; files sent under other names are not stored, but a
+    # body still carries at most ten files in all.
+    token = await start_conversation(client, account)
+    own = [("file", ("kept.txt", b"kept", "text/plain"))]
+
+    def others(count: int) -> list[tuple[str, tuple[str, bytes, str]]]:
+        return [(f"extra{i}", (f"{i}.txt", b"tiny", "text/plain")) for i in range(count)]
+
+    ten = await client.post(chat(token, "/files"), files=own + others(9), headers=account.widget)
+    assert ten.status_code == 201, ten.text
+    assert len(stored_files(settings.data_dir)) == 1  # `file` only
+    eleven = await client.post(
+        chat(token, "/files"), files=own + others(10), headers=account.widget
+    )
+    assert (eleven.status_code, eleven.json()) == (413, {"error": "Request body too large"})
+    assert len(stored_files(settings.data_dir)) == 1  # only the first request's file
+
+
 async def test_text_fields_are_capped_like_a_json_body(
     client: httpx.AsyncClient, account: TestAccount, settings: Settings
 ) -> None:

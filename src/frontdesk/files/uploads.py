@@ -145,11 +145,18 @@ async def receive_upload(
     upload = Upload(store)
     reader = MultipartReader(request.headers.get("content-type", ""), _request_chunks(request))
     text_budget = MAX_BODY_BYTES
-    fields_seen = files_seen = 0
+    fields_seen = files_seen = other_files = 0
     refused: AppError | None = None
     try:
         async for part in reader.parts():
             headers = part.headers
+            if headers.name not in file_fields and headers.filename:
+                # A file under another name: not this route's to store, but still one of
+                # the ten a body may carry (contract section 0).
+                other_files += 1
+                if files_seen + other_files > MAX_FILES:
+                    raise AppError(413, TOO_LARGE)
+                continue  # parts() skips its bytes
             if headers.name not in file_fields:
                 fields_seen += 1
                 if fields_seen > MAX_FIELDS:
@@ -159,7 +166,7 @@ async def receive_upload(
                 upload.fields.setdefault(headers.name, value)
                 continue
             files_seen += 1
-            if files_seen > MAX_FILES:
+            if files_seen + other_files > MAX_FILES:
                 raise AppError(413, TOO_LARGE)
             if files_seen > max_files:
                 if refused is None:  # the message won't be stored: neither will its files
