@@ -495,3 +495,24 @@ def test_focus_rings_stand_out_on_the_white_panel(
         page.screenshot(path=str(artifacts / f"widget-focus-{color[1:]}.png"))
     finally:
         httpx.patch(settings, json={"color": "#2563eb"}, headers=frontdesk.admin)
+
+
+def test_a_visitor_reading_back_is_not_pulled_down_by_a_new_reply(
+    page: Page, host_site: str, agent: AgentAPI, email: str
+) -> None:
+    start_chat(page, host_site, email, "Reading back")
+    conversation_id = agent.conversation(email)["id"]
+    log = page.get_by_role("log")
+    for n in range(12):
+        agent.reply(conversation_id, f"Earlier reply {n}")
+        expect(log.get_by_text(f"Earlier reply {n}", exact=True)).to_be_visible()
+    assert log.evaluate("el => el.scrollHeight > el.clientHeight + 200")
+    log.evaluate("el => { el.scrollTop = 0; }")
+    agent.reply(conversation_id, "A newer reply")
+    expect(log.get_by_text("A newer reply")).to_be_attached()
+    page.wait_for_timeout(300)  # a scroll would have happened by now
+    assert log.evaluate("el => el.scrollTop") == 0
+    # Back at the end, the log follows new replies again.
+    log.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    agent.reply(conversation_id, "The newest reply")
+    expect(log.get_by_text("The newest reply")).to_be_in_viewport()

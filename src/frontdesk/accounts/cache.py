@@ -28,11 +28,10 @@ class ChatAccess:
     7.1 to 5.7 us (in-process). Built from the cached account, so it is dropped with it.
     """
 
-    __slots__ = ("account", "id", "limits", "origins")
+    __slots__ = ("account", "limits", "origins")
 
     def __init__(self, account: Account) -> None:
         self.account = account
-        self.id = account.id
         # Empty: any site may embed the widget.
         self.origins = frozenset(account.allowed_origins or ())
         # Per endpoint: its limit, and the start of its windows' keys.

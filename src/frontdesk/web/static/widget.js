@@ -258,7 +258,6 @@
   };
 
   const receive = (messages) => {
-    const stick = nearBottom();
     for (const m of messages) {
       const id = m && (m.id != null ? m.id : m.timestamp);
       if (id == null || seen.has(id)) continue;
@@ -273,7 +272,7 @@
     }
     if (visible()) markRead();
     else updateBadge();
-    if (stick) scrollDown();
+    keepPinned(); // at the newest message still, unless the visitor is reading back
   };
 
   const setStatus = (item, phase, text) => {
