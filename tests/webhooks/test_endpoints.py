@@ -138,3 +138,25 @@ async def test_bad_bodies_and_ids(client, account, receiver):
         assert ok.status_code == 200
     missing = await client.post(f"{deliveries}/12345/retry", headers=account.admin)
     assert (missing.status_code, missing.json()) == (404, {"error": "Delivery not found"})
+
+
+async def test_a_form_names_events_by_repeating_them(client, account, receiver: Receiver):
+    """Contract section 0: a form is read as JSON is; a list is a repeated name."""
+    made = await client.post(
+        HOOKS,
+        data={"url": receiver.url, "events": ["message.created", "conversation.created"]},
+        headers=account.admin,
+    )
+    assert made.status_code == 201
+    assert made.json()["events"] == ["conversation.created", "message.created"]
+    paused = await client.patch(
+        f"{HOOKS}/{made.json()['id']}",
+        data={"active": "false", "events[]": "conversation.updated"},
+        headers=account.admin,
+    )
+    assert paused.status_code == 200
+    assert paused.json()["active"] is False and paused.json()["events"] == ["conversation.updated"]
+    unknown = await client.post(
+        HOOKS, data={"url": receiver.url, "events": "message.sent"}, headers=account.admin
+    )
+    assert unknown.status_code == 422 and unknown.json() == {"error": "Invalid webhook events"}

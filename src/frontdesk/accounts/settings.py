@@ -6,6 +6,7 @@ from typing import Any
 
 from frontdesk.availability import hours
 from frontdesk.errors import AppError
+from frontdesk.kit.form_fields import Kind, boolean, json_value, text_list, whole_number_or_null
 from frontdesk.kit.request_body import without_nul
 from frontdesk.kit.validation import COLOR, ORIGIN
 from frontdesk.models import Account
@@ -110,6 +111,18 @@ def retention_days(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
         raise AppError(422, "Invalid retention_days")
     return value
+
+
+# What a form spells as text (contract section 0; kit.form_fields): lists as repeated
+# fields, objects and lists of objects as JSON text.
+FIELD_KINDS: dict[str, Kind] = {
+    "allowed_origins": text_list,
+    "rate_limits": json_value,
+    "require_identity": boolean,
+    "business_hours": json_value,
+    "holidays": text_list,
+    "retention_days": whole_number_or_null,
+}
 
 
 def apply_changes(account: Account, fields: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 
 from frontdesk.accounts import service
-from frontdesk.accounts.settings import settings_json
+from frontdesk.accounts.settings import FIELD_KINDS, settings_json
 from frontdesk.agents.auth import CurrentAdmin, CurrentAgent
 from frontdesk.kit.json_response import JSON
 from frontdesk.kit.request_body import read_fields
@@ -24,7 +24,7 @@ async def get_settings(request: Request, agent: CurrentAgent) -> JSON:
 
 @router.patch("", summary="Change widget settings (admin)")
 async def patch_settings(request: Request, admin: CurrentAdmin) -> JSON:
-    fields = await read_fields(request)
+    fields = await read_fields(request, FIELD_KINDS)
     async with runtime(request).db.write() as session:
         account = await service.change_settings(session, admin, fields)
         body = settings_json(account)

@@ -13,6 +13,7 @@ from frontdesk.agents.serialize import agent_json, me_json, presence_json
 from frontdesk.audit.service import record
 from frontdesk.availability.presence import AVAILABILITIES
 from frontdesk.errors import AppError
+from frontdesk.kit.form_fields import boolean
 from frontdesk.kit.json_response import JSON
 from frontdesk.kit.request_body import read_fields, text_field
 from frontdesk.kit.validation import normalized_email
@@ -42,7 +43,7 @@ async def me(request: Request, agent: CurrentAgent) -> JSON:
 @router.patch("/me", summary="Change the signed-in agent's preferences")
 async def update_me(request: Request, agent: CurrentAgent) -> JSON:
     """`{"email_notifications": bool, "availability": "online"|"away"}`, each optional."""
-    fields = await read_fields(request)
+    fields = await read_fields(request, {"email_notifications": boolean})
     unknown = set(fields) - {"email_notifications", "availability"}
     if unknown:
         raise AppError(422, f"Unknown field: {sorted(unknown)[0][:100]}")

@@ -10,6 +10,7 @@ from frontdesk.chat.gate import chat_guard
 from frontdesk.chat.handlers import visitor_conversation
 from frontdesk.chat.request import chat_request
 from frontdesk.conversations import rating, typing
+from frontdesk.kit.form_fields import whole_number
 from frontdesk.kit.json_response import JSON
 from frontdesk.kit.request_body import read_fields
 from frontdesk.runtime import runtime
@@ -36,7 +37,7 @@ async def visitor_typing(request: Request, visitor_token: str) -> Response:
 async def rate(request: Request, visitor_token: str) -> JSON:
     account = await chat_guard(request, "send_message", visitor_token)
     rt = runtime(request)
-    fields = await read_fields(request)
+    fields = await read_fields(request, {"score": whole_number})
     conversation = await visitor_conversation(rt, account, visitor_token)
     score, comment = rating.parse_rating(fields)
     async with rt.db.write() as session:

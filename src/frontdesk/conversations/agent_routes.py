@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from starlette.requests import Request
 
@@ -14,6 +12,7 @@ from frontdesk.conversations.limits import MAX_MESSAGE, MESSAGE_TOO_LONG
 from frontdesk.errors import AppError
 from frontdesk.files import quota
 from frontdesk.files.uploads import AGENT_FILE_FIELDS, Upload, is_multipart, receive_upload
+from frontdesk.kit.form_fields import boolean, text_list, typed, whole_number_or_null
 from frontdesk.kit.json_response import JSON
 from frontdesk.kit.pagination import page_limit
 from frontdesk.kit.request_body import read_fields, text_field, without_nul
@@ -22,6 +21,7 @@ from frontdesk.runtime import runtime
 router = APIRouter(prefix="/api/v1/agent/conversations", tags=["agent"])
 
 STATUSES = ("open", "closed")
+REPLY_KINDS = {"private": boolean}
 
 
 @router.get("", summary="Conversations, newest activity first")
@@ -65,12 +65,14 @@ async def reply(request: Request, conversation_id: str, agent: CurrentAgent) -> 
         upload = await receive_upload(
             request, file_fields=AGENT_FILE_FIELDS, quota_of=(agent.account_id, conversation.id)
         )
-        fields: dict[str, Any] = dict(upload.fields)
+        fields = typed(upload.fields, REPLY_KINDS)
     else:
-        fields = await read_fields(request)
+        fields = await read_fields(request, REPLY_KINDS)
     try:
         message = text_field(fields, "message")
-        private = _private(fields.get("private", False))
+        private = fields.get("private", False)
+        if not isinstance(private, bool):
+            raise AppError(422, "private must be true or false")
         if message is None and not (upload and upload.files):
             raise AppError(422, "Message is required")
         if message is not None and len(message) > MAX_MESSAGE:
@@ -93,19 +95,9 @@ async def reply(request: Request, conversation_id: str, agent: CurrentAgent) -> 
     return JSON(posted, status_code=201)
 
 
-def _private(value: Any) -> bool:
-    if isinstance(value, str):  # forms carry booleans as text; other words are typos
-        words = {"true": True, "1": True, "on": True, "yes": True, "false": False}
-        words.update({"0": False, "off": False, "no": False, "": False})
-        value = words.get(value.strip().lower(), value)
-    if not isinstance(value, bool):
-        raise AppError(422, "private must be true or false")
-    return value
-
-
 @router.patch("/{conversation_id}", summary="Close, reopen, assign or label")
 async def update(request: Request, conversation_id: str, agent: CurrentAgent) -> JSON:
-    fields = await read_fields(request)
+    fields = await read_fields(request, {"assignee_id": whole_number_or_null, "labels": text_list})
     unknown = set(fields) - {"status", "assignee_id", "labels"}
     if unknown:
         raise AppError(422, f"Unknown field: {sorted(unknown)[0][:100]}")

@@ -16,10 +16,8 @@ INVALID_RATING = "Invalid rating"
 
 
 def parse_rating(fields: dict[str, Any]) -> tuple[int, str | None]:
-    """`score` 1 to 5 (a form's text "1"…"5" too) and an optional comment, else 422."""
+    """`score` 1 to 5 and an optional comment, else 422."""
     score = fields.get("score")
-    if isinstance(score, str) and score.strip() in {"1", "2", "3", "4", "5"}:
-        score = int(score.strip())
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise AppError(422, INVALID_RATING)
     comment = fields.get("comment")

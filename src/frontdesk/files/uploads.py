@@ -26,6 +26,7 @@ from frontdesk.files.metadata import HEAD_BYTES, display_filename, recorded_cont
 from frontdesk.files.multipart import MultipartReader, Part
 from frontdesk.files.store import FileStore, StoredFile, file_store
 from frontdesk.kit.body_limit import allow_body
+from frontdesk.kit.form_fields import FormFields
 from frontdesk.kit.request_body import MAX_BODY_BYTES, MAX_FIELDS, MAX_FILES
 from frontdesk.models import NewAttachment
 from frontdesk.runtime import runtime
@@ -63,7 +64,7 @@ class ReceivedFile:
 @dataclass(slots=True)
 class Upload:
     store: FileStore
-    fields: dict[str, str] = field(default_factory=dict)
+    fields: FormFields = field(default_factory=FormFields)
     files: list[ReceivedFile] = field(default_factory=list)
 
     def attachments(self) -> list[NewAttachment]:
@@ -163,7 +164,7 @@ async def receive_upload(
                     raise AppError(413, TOO_LARGE)
                 value, used = await _text(part, text_budget)
                 text_budget -= used
-                upload.fields.setdefault(headers.name, value)
+                upload.fields.add(headers.name, value)
                 continue
             files_seen += 1
             if files_seen + other_files > MAX_FILES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -10,6 +11,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive, Scope
 
 from frontdesk.errors import MALFORMED, TOO_LARGE, AppError
+from frontdesk.kit.form_fields import FormFields, Kind, typed
 
 MAX_BODY_BYTES = 1024 * 1024
 # What one body may carry (contract section 0: more than 10 files is 413).
@@ -41,12 +43,14 @@ async def read_capped(
 async def read_fields_asgi(
     scope: Scope, receive: Receive, content_type: str | None, content_length: str | None
 ) -> dict[str, Any]:
-    """The body as a dict of fields; 400 for anything that is not an object."""
+    """The body as a dict of fields; 400 for anything that is not an object. (For the chat
+    API's hot routes, whose fields are all text: a form's need no typing.)"""
     return await parse_fields(scope, await read_capped(receive, content_length), content_type)
 
 
-async def read_fields(request: Request) -> dict[str, Any]:
-    """`read_fields_asgi` for a route that has a Starlette Request.
+async def read_fields(request: Request, kinds: Mapping[str, Kind] | None = None) -> dict[str, Any]:
+    """`read_fields_asgi` for a route that has a Starlette Request; `kinds`: the fields
+    it takes that are not text, which a form spells as text (see kit.form_fields).
 
     The body is kept on the Request, so reading the fields again (the inbox's sign-in
     does) or Starlette's own parsers see it rather than a spent stream.
@@ -55,7 +59,8 @@ async def read_fields(request: Request) -> dict[str, Any]:
     if body is None:
         body = await read_capped(request.receive, request.headers.get("content-length"))
         request._body = body
-    return await parse_fields(request.scope, body, request.headers.get("content-type"))
+    fields = await parse_fields(request.scope, body, request.headers.get("content-type"))
+    return typed(fields, kinds) if kinds else fields
 
 
 async def parse_fields(scope: Scope, body: bytes, content_type: str | None) -> dict[str, Any]:
@@ -75,10 +80,10 @@ async def parse_fields(scope: Scope, body: bytes, content_type: str | None) -> d
         except Exception as exc:  # the parser's other errors are all "this is not a form"
             raise AppError(400, MALFORMED) from exc
         try:
-            fields: dict[str, Any] = {}
+            fields = FormFields()
             for name, value in form.multi_items():
                 if isinstance(value, str):
-                    fields.setdefault(name, value)
+                    fields.add(name, value)
             return fields
         finally:
             # File parts were spooled to temporary files; close them now rather than leave

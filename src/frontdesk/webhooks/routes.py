@@ -27,7 +27,7 @@ async def list_webhooks(request: Request, admin: CurrentAdmin) -> JSON:
 @router.post("", status_code=201, summary="Add an endpoint; its signing secret is in the answer")
 async def create_webhook(request: Request, admin: CurrentAdmin) -> JSON:
     rt = runtime(request)
-    fields = await read_fields(request)
+    fields = await read_fields(request, service.FIELD_KINDS)
     async with rt.db.write() as session:
         webhook = await service.create_webhook(
             session, admin.account_id, fields, rt.settings.webhook_allow_private
@@ -50,7 +50,7 @@ async def get_webhook(request: Request, webhook_id: str, admin: CurrentAdmin) ->
 @router.patch("/{webhook_id}", summary="Change an endpoint's URL, events, description or state")
 async def update_webhook(request: Request, webhook_id: str, admin: CurrentAdmin) -> JSON:
     rt = runtime(request)
-    fields = await read_fields(request)
+    fields = await read_fields(request, service.FIELD_KINDS)
     async with rt.db.write() as session:
         webhook = await service.update_webhook(
             session, admin.account_id, webhook_id, fields, rt.settings.webhook_allow_private

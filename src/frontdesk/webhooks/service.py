@@ -12,6 +12,7 @@ from frontdesk.db import queue_event
 from frontdesk.errors import AppError
 from frontdesk.events.bus import account_changed
 from frontdesk.kit.clock import format_us, now_us
+from frontdesk.kit.form_fields import Kind, boolean, text_list
 from frontdesk.kit.ids import parse_id
 from frontdesk.models import OutboxJob, Webhook
 from frontdesk.outbox.jobs import insert_jobs, job_values, retry_now
@@ -26,6 +27,8 @@ DELIVERY_STATUSES = ("pending", "succeeded", "failed")
 INVALID_URL = "Invalid webhook URL"
 PRIVATE_URL = "Webhook URL points to a private address"
 INVALID_EVENTS = "Invalid webhook events"
+# A form sends the events as repeated fields (contract section 0; kit.form_fields).
+FIELD_KINDS: dict[str, Kind] = {"events": text_list, "active": boolean}
 NOT_FOUND = "Webhook not found"
 
 
