@@ -96,6 +96,8 @@ async def test_an_uppercase_hash_and_a_form_body_verify_too(client, account, sec
         {"user_id": "", "user_hash": "x"},
         {"user_id": 42, "user_hash": "x"},
         {"user_id": ["a"], "user_hash": "x"},
+        {"user_id": None, "user_hash": "x"},  # present is a claim, even null
+        {"user_id": None},
     ],
 )
 async def test_a_missing_or_wrong_hash_is_refused(client, account, secret, fields):

@@ -43,7 +43,8 @@ def verified_user(account: Account, user_id: Any, given_hash: Any) -> str:
 def identity_for_new_conversation(account: Account, fields: dict[str, Any]) -> str | None:
     """The verified user_id a new conversation is for, None for an anonymous visitor (when
     the account allows them); checked after the form's own checks, before the 409."""
-    if "user_id" in fields and fields["user_id"] is not None:
+    if "user_id" in fields:
+        # Present is a claim, null included: section 6's "anything else: 403".
         return verified_user(account, fields["user_id"], fields.get("user_hash"))
     if account.require_identity:
         raise AppError(403, VERIFICATION_REQUIRED)
