@@ -128,8 +128,8 @@ def test_reset_seconds_is_clamped_to_zero_and_the_window():
     assert reset_seconds(75.0, 60.0) == 60
 
 
-def test_several_windows_count_in_turn_and_a_refusing_one_stops_the_rest():
-    # As the gate counts a poll: the address's cap, then the visitor token's own window.
+def test_a_request_counts_in_every_window_or_in_none():
+    # As the gate counts a poll: the address's cap and the visitor token's own window.
     clock = Clock()
     windows = MemoryWindows(clock=clock)
     first = windows.hit_each([(1, "cap"), (5, "token")])
@@ -139,3 +139,10 @@ def test_several_windows_count_in_turn_and_a_refusing_one_stops_the_rest():
     assert (capped.allowed, capped.limit, capped.remaining) == (False, 1, 0)
     assert capped.reset_seconds == 58  # the cap's oldest hit, at t=1000
     assert windows.hit("token", 5).remaining == 3  # the refused request cost it nothing
+    # The token's own window refusing costs the cap nothing either: neighbours share it.
+    assert windows.hit_each([(3, "cap2"), (1, "token2")]).allowed
+    refused = windows.hit_each([(3, "cap2"), (1, "token2")])
+    assert (refused.allowed, refused.limit, refused.reset_seconds) == (False, 1, 60)
+    neighbour = windows.hit_each([(3, "cap2"), (1, "token3")])
+    assert (neighbour.allowed, neighbour.remaining) == (True, 0)
+    assert windows.hit("cap2", 3).allowed  # two hits before this one, not three

@@ -315,6 +315,27 @@ async def test_fresh_tokens_buy_no_fresh_budget_past_ten_times_the_limit(client,
     assert refused.headers["x-ratelimit-limit"] == "30"
 
 
+async def test_a_visitor_past_its_own_limit_does_not_starve_its_neighbours(client, account):
+    """Contract section 1: per visitor_token "so that visitors behind one office NAT don't
+    starve each other". A request its own window refuses is counted nowhere, so it doesn't
+    use up the per-address cap (ten visitors' worth) the others behind the NAT share."""
+    await client.patch(
+        "/api/v1/agent/settings", json={"rate_limits": {"get_messages": 2}}, headers=account.admin
+    )
+    hammering, neighbour = (
+        await start_conversation(client, account),
+        await start_conversation(client, account),
+    )
+    codes = [
+        (await client.get(f"{CREATE}/{hammering}/messages", headers=account.widget)).status_code
+        for _ in range(25)  # past the cap of 20
+    ]
+    assert codes == [200] * 2 + [429] * 23
+    for remaining in ("1", "0"):
+        read = await client.get(f"{CREATE}/{neighbour}/messages", headers=account.widget)
+        assert read.status_code == 200 and read.headers["x-ratelimit-remaining"] == remaining
+
+
 async def test_the_per_address_cap_counts_an_ipv6_slash_64_as_one_client(
     tmp_path, database_url, redis_settings
 ):

@@ -53,10 +53,11 @@ async def gate(
         verdict = await rt.limiter.hit(limit, keys + address)
     else:
         # Fresh tokens don't buy fresh budgets: one address (an IPv6 /64) gets at most ten
-        # visitors' worth of each token route. The cap is asked first, so a request it
-        # refuses costs the token's own window nothing (one round trip for both). Every
-        # malformed token of an address shares one window: it names no conversation, and
-        # must not make a window of its own (any length, one per request).
+        # visitors' worth of each token route. A request counts in both windows or, when
+        # either refuses it, in neither (one round trip for both): a visitor over its own
+        # limit doesn't use up the cap its NAT's other visitors share. Every malformed
+        # token of an address shares one window: it names no conversation, and must not
+        # make a window of its own (any length, one per request).
         window = MALFORMED_TOKENS if malformed else visitor_token
         verdict = await rt.limiter.hit_each(
             (limit * TOKENS_PER_ADDRESS, f"{keys}{network_of(address)}/*"),

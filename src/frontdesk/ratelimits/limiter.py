@@ -53,8 +53,9 @@ class RateLimiter:
         return await self.hit_each((limit, key))
 
     async def hit_each(self, *windows: tuple[int, str]) -> Verdict:
-        """Count one request against each (limit, key) in turn, stopping at the first that
-        refuses it; the verdict of the last one counted. One round trip with Redis."""
+        """Count one request against every (limit, key) if each allows it, else against
+        none; the verdict of the first that refuses it, or of the last. One round trip
+        with Redis."""
         if self.memory is not None:
             return self.memory.hit_each(windows)
         if time.monotonic() < self._down_until:

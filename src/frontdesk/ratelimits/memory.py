@@ -49,13 +49,16 @@ class MemoryWindows:
         return self.hit_each(((limit, key),))
 
     def hit_each(self, windows: Iterable[tuple[int, str]]) -> Verdict:
-        """Count one request against each (limit, key) in turn, stopping at the first that
-        refuses it; the verdict of the last one counted (only that one is built: a poll
-        counts against two windows, and the first verdict was thrown away)."""
+        """Count one request against every (limit, key) if each allows it, else against
+        none; the verdict of the first window that refuses it, or of the last one.
+
+        Counted nowhere when refused: a visitor hammering past its own window must not use
+        up the per-address cap that the other visitors behind its NAT share."""
         now = self.clock()
         if now >= self._next_sweep:
             self._sweep(now)
         cutoff = now - self.expiry
+        counted: list[array[float]] = []
         allowed, limit, live, oldest = True, 0, 0, now
         for limit, key in windows:
             window = self._windows.get(key)
@@ -67,12 +70,15 @@ class MemoryWindows:
                 start = 0
             live = len(window) - start
             allowed = live < limit
-            if allowed:
-                window.append(now)
-                live += 1
-            oldest = window[start]
             if not allowed:
+                oldest = window[start]
                 break
+            counted.append(window)
+            oldest = window[start] if live else now
+        if allowed:
+            for window in counted:
+                window.append(now)
+            live += 1
         # Seconds until the oldest hit in the window leaves it and frees a request.
         reset = reset_seconds(oldest + self.expiry - now, self.expiry)
         return Verdict(allowed, limit, max(0, limit - live), reset if allowed else max(1, reset))

@@ -3,9 +3,9 @@
 Each key is a list of hit times (microseconds of Redis's own clock, so instances whose
 clocks differ still agree), newest first, holding only the hits of the last window: the
 script pops the expired tail before counting. One call counts a request against one
-window, or against two in order (the per-address cap, then the visitor token's own
-window: a hit the cap refuses costs the token's window nothing), and returns what the
-headers need. The script is sent once
+window, or against two (the per-address cap and the visitor token's own window): in
+both when both allow it, in neither when one refuses it. It returns what the headers
+need. The script is sent once
 (EVALSHA; loaded again if Redis answers NOSCRIPT, e.g. after a restart). Calls made in
 the same turn of the event loop go out as one pipeline (RedisWindows._call).
 
@@ -25,7 +25,7 @@ from frontdesk.ratelimits.verdict import WINDOW_SECONDS, Verdict, reset_seconds
 
 # KEYS: one or two windows. ARGV: the window in microseconds, then each key's limit.
 # Returns {allowed (1/0), index of the key that answered (1-based), hits in its window
-# after this request, microseconds until its oldest hit leaves (or -1: none)}.
+# after this request, microseconds until its oldest hit leaves}.
 SCRIPT = """
 local now = redis.call('TIME')
 -- Pushed as a string: Lua would print a number this size as 1.7650872341235e+15.
@@ -33,34 +33,31 @@ local stamp = now[1] .. string.sub('000000' .. now[2], -6)
 local now_us = tonumber(stamp)
 local expiry = tonumber(ARGV[1])
 local cutoff = now_us - expiry
-local answer
+local size, oldest
 for i, key in ipairs(KEYS) do
   local limit = tonumber(ARGV[i + 1])
   -- Expired hits leave from the tail, oldest first: each hit is popped once, so a
   -- request pays for about as many as it adds (LINDEX in the middle would walk the list).
-  local oldest = redis.call('LINDEX', key, -1)
+  oldest = redis.call('LINDEX', key, -1)
   while oldest and tonumber(oldest) <= cutoff do
     redis.call('RPOP', key)
     oldest = redis.call('LINDEX', key, -1)
   end
-  local size = redis.call('LLEN', key)
-  local allowed = size < limit
-  if allowed then
-    redis.call('LPUSH', key, stamp)
-    redis.call('PEXPIRE', key, math.ceil(expiry / 1000))
-    size = size + 1
-  end
-  oldest = redis.call('LINDEX', key, -1)
-  local left = -1
-  if oldest then
-    left = tonumber(oldest) + expiry - now_us
-  end
-  answer = {allowed and 1 or 0, i, size, left}
-  if not allowed then
-    return answer
+  size = redis.call('LLEN', key)
+  if size >= limit then
+    -- Refused: counted in no window.
+    return {0, i, size, tonumber(oldest) + expiry - now_us}
   end
 end
-return answer
+for _, key in ipairs(KEYS) do
+  redis.call('LPUSH', key, stamp)
+  redis.call('PEXPIRE', key, math.ceil(expiry / 1000))
+end
+local left = expiry
+if oldest then
+  left = tonumber(oldest) + expiry - now_us
+end
+return {1, #KEYS, size + 1, left}
 """
 
 
@@ -79,8 +76,8 @@ class RedisWindows:
         self._sending: set[asyncio.Task[None]] = set()
 
     async def hit(self, *windows: tuple[int, str]) -> Verdict:
-        """Count one request against each (limit, key) in turn, stopping at a refusal;
-        the verdict of the window that answered last."""
+        """Count one request against every (limit, key) if each allows it, else against
+        none; the verdict of the first window that refuses it, or of the last."""
         keys = [self.prefix + key for _, key in windows]
         limits = [limit for limit, _ in windows]
         answer = await self._call([len(keys), *keys, self._window_us, *limits])
