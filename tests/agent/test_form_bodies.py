@@ -12,6 +12,7 @@ import pytest
 
 from tests.agent.test_conversations import conversation_id
 from tests.support.accounts import make_agent, start_conversation
+from tests.working.test_typing_and_rating import close
 
 AGENT = "/api/v1/agent"
 CONVERSATIONS = f"{AGENT}/conversations"
@@ -175,11 +176,7 @@ async def test_settings_form_values_past_their_kind(client, account, field, valu
 
 async def test_a_rating_score_is_a_number_in_json(client, account):
     token = await start_conversation(client, account)
-    cid = await conversation_id(client, account, token)
-    closed = await client.patch(
-        f"{CONVERSATIONS}/{cid}", json={"status": "closed"}, headers=account.admin
-    )
-    assert closed.status_code == 200
+    await close(client, account, await conversation_id(client, account, token))
     text = await client.post(f"{CHAT}/{token}/rating", json={"score": "5"}, headers=account.widget)
     assert text.status_code == 422 and text.json() == {"error": "Invalid rating"}
     for score in (" 4 ", "+4"):
