@@ -22,8 +22,6 @@ RATE_LIMITED = "Rate limit exceeded"
 SITE_KEY_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{1,128}\Z")
 # The per-address cap on routes under /conversations/:visitor_token/, in per-token limits.
 TOKENS_PER_ADDRESS = 10
-# The window of an address's malformed visitor_tokens: no real token holds a "~".
-MALFORMED_TOKENS = "~malformed"
 
 
 async def gate(
@@ -43,25 +41,29 @@ async def gate(
         access = await rt.accounts.by_site_key(site_key)
         if access is None:
             raise AppError(401, INVALID_SITE_KEY)
-    # Contract section 0: everything after the key is counted, a refused origin and a
-    # malformed token included; the order only decides which refusal answers.
+    # Contract section 0: everything after the key is counted, a refused origin included;
+    # the order only decides which refusal answers.
     origin_allowed = access.origin_allowed(request.header(b"origin"))
+    if visitor_token is not None and not VISITOR_TOKEN.match(visitor_token):
+        # Section 12: a malformed token is 404 before the rate limit and counts against no
+        # limit. It names no conversation, and must not become a window of its own (any
+        # length, one per request) nor spend the neighbours' per-address cap.
+        if not origin_allowed:
+            raise AppError(403, ORIGIN_NOT_ALLOWED)
+        # (`not_found`: a route's own sentence, as downloads say "File not found".)
+        raise AppError(404, not_found)
     address = rt.client_address(request.peer, request.forwarded_for())
     limit, keys = access.limits[endpoint]  # keys: "endpoint/account id/"
-    malformed = visitor_token is not None and not VISITOR_TOKEN.match(visitor_token)
     if visitor_token is None:
         verdict = await rt.limiter.hit(limit, keys + address)
     else:
         # Fresh tokens don't buy fresh budgets: one address (an IPv6 /64) gets at most ten
         # visitors' worth of each token route. A request counts in both windows or, when
         # either refuses it, in neither (one round trip for both): a visitor over its own
-        # limit doesn't use up the cap its NAT's other visitors share. Every malformed
-        # token of an address shares one window: it names no conversation, and must not
-        # make a window of its own (any length, one per request).
-        window = MALFORMED_TOKENS if malformed else visitor_token
+        # limit doesn't use up the cap its NAT's other visitors share.
         verdict = await rt.limiter.hit_each(
             (limit * TOKENS_PER_ADDRESS, f"{keys}{network_of(address)}/*"),
-            (limit, f"{keys}{address}/{window}"),
+            (limit, f"{keys}{address}/{visitor_token}"),
         )
     request.verdict = verdict
     if not origin_allowed:
@@ -69,9 +71,6 @@ async def gate(
     if not verdict.allowed:
         rt.metrics.rate_limited.labels(endpoint).inc()
         raise AppError(429, RATE_LIMITED)
-    if malformed:
-        # (`not_found`: a route's own sentence, as downloads say "File not found".)
-        raise AppError(404, not_found)
     # Contract section 9: every widget route but config.
     account = access.account
     if endpoint != "config" and not surely_clear(rt, account):
