@@ -116,6 +116,26 @@ async def test_signatures_are_taken_off_like_quoted_history(client, account, sin
     assert stored == ["Yes, the invoice number is 4711."] * 3
 
 
+async def test_quoted_lines_without_an_attribution_are_history_too(
+    client, account, sink, inbound_port
+):
+    # Some clients quote with ">" alone, no "On ... wrote:" above: above or below the answer.
+    address, cid = await reply_address(client, account, sink)
+    for body in (
+        "Yes, the invoice number is 4711.\n\n> Which invoice?\n> Acme\n",
+        "> Which invoice?\n>\n\nYes, the invoice number is 4711.\n",
+        # Answers written between the quotes keep them: they say what is answered.
+        "About the invoice:\n> Which invoice?\n4711.\n> When?\nMonday.\n\n> -- \n> Acme\n",
+    ):
+        await smtp_send(inbound_port, mail(address, body=body), address)
+    stored = [m["body"] for m in await messages(client, account, cid)]
+    assert stored == [
+        "Yes, the invoice number is 4711.",
+        "Yes, the invoice number is 4711.",
+        "About the invoice:\n> Which invoice?\n4711.\n> When?\nMonday.",
+    ]
+
+
 async def test_auto_replies_bounces_and_lists_store_nothing(client, account, sink, inbound_port):
     address, cid = await reply_address(client, account, sink)
     await smtp_send(inbound_port, mail(address, Auto_Submitted="auto-replied"), address)

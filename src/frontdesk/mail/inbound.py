@@ -124,7 +124,19 @@ def reply_text(message: EmailMessage) -> str:
     # `content`, what parse_reply returns, keeps the signature. A reply that is all
     # signature keeps it: better a signature than an empty message.
     clean = (replies[0].body or replies[0].content) if replies else text
-    return clean.strip()[:MAX_MESSAGE]
+    return (_without_edge_quotes(clean) or clean).strip()[:MAX_MESSAGE]
+
+
+def _without_edge_quotes(text: str) -> str:
+    """Without the runs of `>` lines at its start and end: history quoted with no "On …
+    wrote:" line above it, which the parser keeps. Quotes between answers stay, as the
+    context an answer written inline needs."""
+    lines = text.strip().splitlines()
+    while lines and (lines[-1].lstrip().startswith(">") or not lines[-1].strip()):
+        lines.pop()
+    while lines and (lines[0].lstrip().startswith(">") or not lines[0].strip()):
+        lines.pop(0)
+    return "\n".join(lines)
 
 
 async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
