@@ -8,10 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 from standardwebhooks import Webhook as Verifier
 from standardwebhooks import WebhookVerificationError
 
 from frontdesk import __version__
+from frontdesk.models import Webhook
 from tests.support.accounts import TestAccount, make_agent, visitor_token
 from tests.support.receiver import Received
 
@@ -258,3 +260,23 @@ async def test_delivery_metrics(client, account, receiver):
     assert 'frontdesk_outbox_attempts_total{kind="webhook"} 2.0' in text
     assert 'frontdesk_outbox_pending_jobs{kind="webhook"} 0.0' in text
     assert 'frontdesk_outbox_oldest_pending_seconds{kind="webhook"} 0.0' in text
+
+
+async def test_a_url_saved_before_the_checks_fails_its_attempts_plainly(
+    app, client, account, caplog
+):
+    # A URL no delivery can send to (accepted by an older version, before URL checks):
+    # each attempt fails with the reason, as a refused connection would, not as a crash.
+    webhook = await add_webhook(client, account, "http://127.0.0.1:9/", ["conversation.created"])
+    async with app.state.runtime.db.write() as session:
+        await session.execute(
+            update(Webhook).where(Webhook.id == webhook["id"]).values(url="http://[v1.x]/")
+        )
+    await start_conversation(client, account)
+
+    async def failed():
+        return await deliveries(client, account, webhook["id"], status="failed") or None
+
+    [delivery] = await eventually(failed)
+    assert delivery["attempts"] == 4 and "can't be sent to" in delivery["error"]
+    assert "failed unexpectedly" not in caplog.text

@@ -38,6 +38,15 @@ def settings(tmp_path: Path, database_url: str, redis_settings: dict[str, object
         "http://0.0.0.0/hook",
         "http://localhost:9000/hook",  # a name that resolves to loopback
         "http://LOCALHOST./hook",
+        # IPv6 forms that carry or reach an IPv4 address, and reserved space.
+        "http://[64:ff9b::7f00:1]/hook",  # NAT64 of 127.0.0.1
+        "http://[64:ff9b:1::a00:1]/hook",  # local-use NAT64
+        "http://[::127.0.0.1]/hook",  # IPv4-compatible
+        "http://[::ffff:0:7f00:1]/hook",  # IPv4-translated
+        "http://[2002:7f00:1::1]/hook",  # 6to4 of 127.0.0.1
+        "http://[5f00::1]/hook",
+        "http://[3fff::1]/hook",  # documentation
+        "http://[2001:db8::1]/hook",
     ],
 )
 async def test_private_targets_are_refused_when_saved(client, account, url):
@@ -48,7 +57,16 @@ async def test_private_targets_are_refused_when_saved(client, account, url):
 
 
 async def test_a_public_address_and_an_unresolvable_name_are_accepted(client, account):
-    for url in ("https://93.184.215.14/hook", "https://hooks.invalid/hook"):
+    for url in (
+        "https://93.184.215.14/hook",
+        "https://hooks.invalid/hook",
+        "https://[2606:4700::1111]/hook",
+        "https://[::ffff:93.184.215.14]/hook",
+        "https://[2002:5db8:d70e::1]/hook",  # 6to4 of a public address
+        "https://a_b.hooks.invalid./hook",
+        "https://bücher.invalid/hook",
+        "http://" + "a" * 63 + ".invalid/",
+    ):
         response = await client.post(
             HOOKS, json={"url": url, "events": ["message.created"]}, headers=account.admin
         )

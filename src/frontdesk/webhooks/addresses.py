@@ -24,12 +24,23 @@ class PrivateAddress(Exception):
     """The host is, or resolves to, an address that is not on the public internet."""
 
 
+# IPv6 documentation space that this Python's is_global doesn't know yet (RFC 9637).
+_DOCUMENTATION_V6 = ipaddress.IPv6Network("3fff::/20")
+
+
 def is_public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-    # is_global leaves out loopback, private, link-local, shared (100.64/10), reserved and
-    # documentation ranges; multicast is left out separately.
-    return address.is_global and not address.is_multicast
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return is_public(address.ipv4_mapped)  # ::ffff:127.0.0.1 is 127.0.0.1
+        if address.sixtofour is not None and not is_public(address.sixtofour):
+            return False  # 2002:7f00:1:: reaches 127.0.0.1 through a 6to4 relay
+        if address in _DOCUMENTATION_V6:
+            return False
+    # is_global leaves out loopback, private, link-local, shared (100.64/10) and
+    # documentation ranges; multicast and reserved space (IPv6's ::/8, where NAT64's
+    # 64:ff9b::/96 and the IPv4-compatible and -translated forms live, and everything
+    # outside 2000::/3) are left out separately.
+    return address.is_global and not address.is_multicast and not address.is_reserved
 
 
 async def resolve(host: str, port: int) -> list[IPAddress]:

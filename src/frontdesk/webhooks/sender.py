@@ -64,6 +64,8 @@ class WebhookSender:
             return Outcome(False, error=f"No answer within {TIMEOUT_SECONDS:g} seconds")
         except httpx.HTTPError as exc:
             return Outcome(False, error=str(exc) or type(exc).__name__)
+        except (httpx.InvalidURL, UnicodeError) as exc:  # saved before the URL checks were
+            return Outcome(False, error=f"The URL can't be sent to ({exc})")
         status = response.status_code
         if 200 <= status < 300:
             return Outcome(True, status)

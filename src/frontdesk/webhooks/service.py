@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +30,7 @@ DELIVERY_STATUSES = ("pending", "succeeded", "failed")
 INVALID_URL = "Invalid webhook URL"
 PRIVATE_URL = "Webhook URL points to a private address"
 INVALID_EVENTS = "Invalid webhook events"
+_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\Z")
 # A form sends the events as repeated fields (contract section 0; kit.form_fields).
 FIELD_KINDS: dict[str, Kind] = {"events": text_list, "active": boolean}
 NOT_FOUND = "Webhook not found"
@@ -74,9 +78,12 @@ async def checked_url(value: object, allow_private: bool) -> str:
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError as exc:  # a port out of range, a malformed IPv6 literal
+        # As deliveries will read it (httpx): a host IDNA refuses ("xn--") or a bracketed
+        # host that is no IPv6 address ("[v1.x]") could never be sent to.
+        host = httpx.URL(url).raw_host.decode("ascii")
+    except (ValueError, httpx.InvalidURL) as exc:  # a bad port, IPv6 literal or IDNA label
         raise AppError(422, INVALID_URL) from exc
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname or not _valid_host(host):
         raise AppError(422, INVALID_URL)
     if not allow_private:
         try:
@@ -84,6 +91,18 @@ async def checked_url(value: object, allow_private: bool) -> str:
         except PrivateAddress as exc:
             raise AppError(422, PRIVATE_URL) from exc
     return url
+
+
+def _valid_host(host: str) -> bool:
+    """An IP address, or a name DNS can hold: labels of letters, digits, "-" (not at either
+    end) and "_", 1 to 63 long, 253 in all. ("a..b", "-" and "%31" can never resolve.)"""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    name = host.removesuffix(".")
+    return len(name) <= 253 and all(_LABEL.match(label) for label in name.split("."))
 
 
 def checked_events(value: object) -> list[str]:
