@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import httpx
 import pytest
@@ -211,6 +212,25 @@ async def test_visitor_upload_honours_idempotency_key(
     # The replay's file was not kept.
     [path] = stored_files(settings.data_dir)
     assert path.read_bytes() == b"one"
+    # "Whatever its body" (contract section 1): a retry is answered before its body is read.
+    retries: list[dict[str, Any]] = [
+        {"data": {"message": "no file"}, "files": {"other": ("o.txt", b"o", "text/plain")}},
+        {"json": {"message": "not multipart"}},
+        {"files": {"file": ("empty.txt", b"", "text/plain")}},
+        {
+            "files": [
+                ("file", ("c.txt", b"c", "text/plain")),
+                ("file", ("d.txt", b"d", "text/plain")),
+            ]
+        },
+        {"data": {"message": "x" * 10_001}, "files": {"file": ("e.txt", b"e", "text/plain")}},
+        {"content": b"--broken", "headers": {"Content-Type": "multipart/form-data; boundary=x"}},
+    ]
+    for retry in retries:
+        extra = retry.pop("headers", {})
+        again = await client.post(chat(token, "/files"), headers={**headers, **extra}, **retry)
+        assert (again.status_code, again.json()) == (201, first.json()), retry
+    assert [path.read_bytes() for path in stored_files(settings.data_dir)] == [b"one"]
 
     bad = await client.post(
         chat(token, "/files"),

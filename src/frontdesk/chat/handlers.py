@@ -128,7 +128,7 @@ async def send(rt: Runtime, request: ChatRequest, visitor_token: str) -> tuple[i
         if (
             error.status == 400
             and key is not None
-            and (replayed := await _replayed(rt, account, visitor_token, key))
+            and (replayed := await replayed_answer(rt, account, visitor_token, key))
         ):
             return 201, replayed
         raise
@@ -140,7 +140,7 @@ async def send(rt: Runtime, request: ChatRequest, visitor_token: str) -> tuple[i
         problem = MESSAGE_TOO_LONG
     if problem is not None or message is None:
         # A replay answers as the first request did, "whatever its body" (contract).
-        if key is not None and (replayed := await _replayed(rt, account, visitor_token, key)):
+        if key is not None and (replayed := await replayed_answer(rt, account, visitor_token, key)):
             return 201, replayed
         raise AppError(422, problem or "Message is required")
     conversation = await visitor_conversation(rt, account, visitor_token)
@@ -157,7 +157,7 @@ async def _fields(request: ChatRequest) -> dict[str, Any]:
     return await read_fields_asgi(request.scope, request.receive, content_type, length)
 
 
-async def _replayed(
+async def replayed_answer(
     rt: Runtime, account: Account, visitor_token: str, key: str
 ) -> dict[str, Any] | None:
     """The answer to an earlier request with this Idempotency-Key, if there was one."""

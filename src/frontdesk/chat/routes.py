@@ -15,7 +15,12 @@ from starlette.responses import Response, StreamingResponse
 
 from frontdesk.chat import handlers
 from frontdesk.chat.gate import chat_guard, network_of
-from frontdesk.chat.handlers import idempotency_key, sent_body, visitor_conversation
+from frontdesk.chat.handlers import (
+    idempotency_key,
+    replayed_answer,
+    sent_body,
+    visitor_conversation,
+)
 from frontdesk.chat.identity import verified_user
 from frontdesk.chat.request import chat_request
 from frontdesk.chat.schemas import UPLOAD_DOC, body_schema
@@ -141,8 +146,13 @@ router.add_api_route(CHAT_FILE, chat_download, methods=["HEAD"], include_in_sche
 async def visitor_upload(request: Request, visitor_token: str) -> Response:
     account = await chat_guard(request, "send_message", visitor_token)
     key = idempotency_key(request.headers.get("idempotency-key"))
+    rt = runtime(request)
+    if key is not None and (replayed := await replayed_answer(rt, account, visitor_token, key)):
+        # A retry answers as the first request did, "whatever its body" (contract section
+        # 1): its body is not even read, so a retried upload costs no disk write.
+        return reply(request, replayed, 201)
     # Before taking the upload: an unknown conversation should not cost a disk write.
-    conversation = await visitor_conversation(runtime(request), account, visitor_token)
+    conversation = await visitor_conversation(rt, account, visitor_token)
     if not is_multipart(request):
         raise AppError(422, FILE_REQUIRED)
     # A second file part is refused as it begins: nothing of it is written.
@@ -159,7 +169,6 @@ async def visitor_upload(request: Request, visitor_token: str) -> Response:
         message = text_field(upload.fields, "message") or ""
         if len(message) > MAX_MESSAGE:
             raise AppError(422, MESSAGE_TOO_LONG)
-        rt = runtime(request)
         async with rt.db.write() as session:
             posted = await post_message(
                 session,
