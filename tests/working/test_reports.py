@@ -12,6 +12,7 @@ from tests.support.accounts import make_agent, start_conversation
 from tests.working.history import Story, at, write
 
 URL = "/api/v1/agent/reports"
+SETTINGS = "/api/v1/agent/settings"
 IN, OUT = "inbound", "outbound"
 
 
@@ -175,6 +176,23 @@ async def test_bad_ranges(client, account, first, last):
 async def test_366_days_fit(client, account, first, last):
     r = await client.get(URL, params={"from": first, "to": last}, headers=account.admin)
     assert r.status_code == 200 and len(r.json()["by_day"]) == 366
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "Etc/GMT+12"])
+async def test_the_calendars_ends_are_422_and_a_day_inside_them_is_a_report(client, account, zone):
+    # Never a 500 (contract section 0), at the ends of what a date can hold, in any zone.
+    changed = await client.patch(SETTINGS, json={"timezone": zone}, headers=account.admin)
+    assert changed.status_code == 200
+    for first, last in (("9999-12-30", "9999-12-30"), ("0001-01-02", "0001-01-02")):
+        r = await client.get(URL, params={"from": first, "to": last}, headers=account.admin)
+        assert r.status_code == 200 and r.json()["conversations"] == 0, r.text
+    for params in ({"to": "9999-12-31"}, {"from": "0001-01-01", "to": "0001-01-05"}):
+        r = await client.get(URL, params=params, headers=account.admin)
+        assert (r.status_code, r.json()) == (422, {"error": "Invalid report range"})
+    # A default `from` before the first date the calendar holds starts at that date.
+    early = await client.get(URL, params={"to": "0001-01-10"}, headers=account.admin)
+    assert early.status_code == 200
+    assert (early.json()["from"], early.json()["to"]) == ("0001-01-02", "0001-01-10")
 
 
 async def test_one_day_range(client, account):

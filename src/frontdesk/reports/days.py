@@ -20,6 +20,9 @@ MAX_DAYS = 366
 DEFAULT_DAYS = 30  # `from` defaults to 29 days before `to`: thirty days, both counted
 DAY_US = 86_400_000_000
 EPOCH = date(1970, 1, 1)
+# The dates a report may cover: a day short of the calendar's ends, so the window's local
+# midnights stay datetimes in every zone (UTC-12 to UTC+14).
+EARLIEST, LATEST = date(1, 1, 2), date(9999, 12, 30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +55,9 @@ def _parse(value: str | None) -> date | None:
 def report_dates(raw_from: str | None, raw_to: str | None, zone: ZoneInfo) -> tuple[date, date]:
     """The inclusive dates asked for; defaults: to today (in `zone`), from 29 days before."""
     last = _parse(raw_to) or datetime.now(zone).date()
-    first = _parse(raw_from) or last - timedelta(days=DEFAULT_DAYS - 1)
-    if first > last or (last - first).days + 1 > MAX_DAYS:
+    earliest_default = max(EARLIEST.toordinal(), last.toordinal() - (DEFAULT_DAYS - 1))
+    first = _parse(raw_from) or date.fromordinal(earliest_default)
+    if first > last or (last - first).days + 1 > MAX_DAYS or first < EARLIEST or last > LATEST:
         raise AppError(422, INVALID_RANGE)
     return first, last
 
