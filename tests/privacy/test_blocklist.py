@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.conftest import CLIENT_ADDRESS
@@ -192,6 +193,27 @@ async def test_block_a_conversation(client, account, app):
     assert sorted(e["id"] for e in listed) == sorted(e["id"] for e in entries)
     missing = await client.post("/api/v1/agent/conversations/999999/block", headers=agent)
     assert missing.status_code == 404
+
+
+async def test_block_takes_the_address_of_the_last_request_a_read_too(client, account, app):
+    # Section 9: "the address of its last visitor request", not only of its last message.
+    token = await start_conversation(client, account, email="mover@example.com")
+    cid = (await client.get("/api/v1/agent/conversations", headers=account.admin)).json()[
+        "conversations"
+    ][0]["id"]
+    for address, request in (
+        ("198.51.100.9", lambda other: other.get(chat(token), headers=account.widget)),
+        ("198.51.100.10", lambda other: other.post(chat(token, "/typing"), headers=account.widget)),
+    ):
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as other:
+            assert (await request(other)).status_code in (200, 204)
+    blocked = await client.post(f"/api/v1/agent/conversations/{cid}/block", headers=account.admin)
+    assert blocked.status_code == 201
+    assert sorted((e["kind"], e["value"]) for e in blocked.json()["entries"]) == [
+        ("address", "198.51.100.10/32"),
+        ("email", "mover@example.com"),
+    ]
 
 
 async def test_ten_thousand_entries(client, account, app):

@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/v1/chat/conversations", tags=["chat widget"])
 async def visitor_typing(request: Request, visitor_token: str) -> Response:
     account = await chat_guard(request, "typing", visitor_token)
     rt = runtime(request)
-    conversation = await visitor_conversation(rt, account, visitor_token)
+    conversation = await visitor_conversation(rt, account, visitor_token, chat_request(request))
     await typing.visitor_typing(rt, conversation)
     return Response(status_code=204, headers=chat_request(request).rate_headers())
 
@@ -38,7 +38,7 @@ async def rate(request: Request, visitor_token: str) -> JSON:
     account = await chat_guard(request, "send_message", visitor_token)
     rt = runtime(request)
     fields = await read_fields(request, {"score": whole_number})
-    conversation = await visitor_conversation(rt, account, visitor_token)
+    conversation = await visitor_conversation(rt, account, visitor_token, chat_request(request))
     score, comment = rating.parse_rating(fields)
     async with rt.db.write() as session:
         stored, first = await rating.rate(session, conversation.id, score, comment)

@@ -52,7 +52,7 @@ async def gate(
             raise AppError(403, ORIGIN_NOT_ALLOWED)
         # (`not_found`: a route's own sentence, as downloads say "File not found".)
         raise AppError(404, not_found)
-    address = rt.client_address(request.peer, request.forwarded_for())
+    address = request.address = rt.client_address(request.peer, request.forwarded_for())
     limit, keys = access.limits[endpoint]  # keys: "endpoint/account id/"
     if visitor_token is None:
         verdict = await rt.limiter.hit(limit, keys + address)

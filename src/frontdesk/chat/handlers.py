@@ -19,7 +19,7 @@ from frontdesk.conversations.limits import (
     MAX_NAME,
     MESSAGE_TOO_LONG,
 )
-from frontdesk.conversations.seen import record_seen
+from frontdesk.conversations.seen import record_address, record_seen
 from frontdesk.conversations.service import find_replay, post_visitor_message
 from frontdesk.conversations.start import start_conversation
 from frontdesk.errors import AppError
@@ -38,15 +38,22 @@ def idempotency_key(value: str | None) -> str | None:
     return value
 
 
-async def visitor_conversation(rt: Runtime, account: Account, visitor_token: str) -> Conversation:
+async def visitor_conversation(
+    rt: Runtime, account: Account, visitor_token: str, request: ChatRequest | None = None
+) -> Conversation:
+    """The conversation of a visitor_token, else 404; with `request`, its address noted."""
     conversation = await rt.conversations.conversation(account.id, visitor_token)
     if conversation is None:
         raise AppError(404, CONVERSATION_NOT_FOUND)
+    if request is not None:
+        await note_address(rt, conversation, request)
     return conversation
 
 
-def client_address(rt: Runtime, request: ChatRequest) -> str:
-    return rt.client_address(request.peer, request.forwarded_for())
+async def note_address(rt: Runtime, conversation: Conversation, request: ChatRequest) -> None:
+    """Section 9's Block takes the address of the visitor's last request: any request."""
+    if request.address is not None and request.address != conversation.visitor_address:
+        await record_address(rt.db, conversation, request.address)
 
 
 def sent_body(message: StoredMessage) -> dict[str, Any]:
@@ -93,7 +100,7 @@ async def create(rt: Runtime, request: ChatRequest) -> tuple[int, Any]:
         message=message,
         visitor_token=token,
         user_id=user_id,
-        address=client_address(rt, request),
+        address=request.address,
     )
     return 201, {"conversation_token": started.conversation_token, "auto_reply": started.auto_reply}
 
@@ -111,6 +118,8 @@ async def messages(rt: Runtime, request: ChatRequest, visitor_token: str) -> tup
     if found is None:
         raise AppError(404, CONVERSATION_NOT_FOUND)
     conversation, messages = found
+    if request.address != conversation.visitor_address:  # the visitor moved: rare
+        await note_address(rt, conversation, request)
     if messages:  # a poll with nothing new, the usual answer, has nothing to record
         await record_seen(rt.db, conversation, messages)
     request.conversation_status = conversation.status
@@ -145,10 +154,9 @@ async def send(rt: Runtime, request: ChatRequest, visitor_token: str) -> tuple[i
         raise AppError(422, problem or "Message is required")
     conversation = await visitor_conversation(rt, account, visitor_token)
     away = rt.availability.away_reply(account)
-    address = client_address(rt, request)
     # The address is written by the message's own UPDATE of the conversation: no round trip.
-    posted = await post_visitor_message(rt.db, conversation.id, message, key, away, address)
-    conversation.visitor_address = address  # the cached copy
+    posted = await post_visitor_message(rt.db, conversation.id, message, key, away, request.address)
+    conversation.visitor_address = request.address  # the cached copy
     return 201, sent_body(posted.message)
 
 

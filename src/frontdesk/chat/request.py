@@ -24,7 +24,15 @@ class ChatRequest:
     query the same way: a header's first value, a query parameter's last, as Starlette does.
     """
 
-    __slots__ = ("_headers", "_query", "conversation_status", "receive", "scope", "verdict")
+    __slots__ = (
+        "_headers",
+        "_query",
+        "address",
+        "conversation_status",
+        "receive",
+        "scope",
+        "verdict",
+    )
 
     def __init__(self, scope: Scope, receive: Receive) -> None:
         self.scope = scope
@@ -33,6 +41,8 @@ class ChatRequest:
         self._query: Mapping[str, str] | None = None
         # Set by the gate: the rate-limit answer whose headers go on any response.
         self.verdict: Verdict | None = None
+        # Set by the gate: the client's address (section 1's rule for X-Forwarded-For).
+        self.address: str | None = None
         # Set by a read of messages: the conversation's status, as X-Conversation-Status,
         # so that a widget without an event stream learns of a close from its polls.
         self.conversation_status: str | None = None

@@ -17,6 +17,7 @@ from frontdesk.chat import handlers
 from frontdesk.chat.gate import chat_guard, network_of
 from frontdesk.chat.handlers import (
     idempotency_key,
+    note_address,
     replayed_answer,
     sent_body,
     visitor_conversation,
@@ -124,11 +125,15 @@ async def chat_download(
     message_id, attachment_id = parse_id(activity_id), parse_id(file_id)
     if message_id is None or attachment_id is None or not VISITOR_TOKEN.match(visitor_token):
         raise AppError(404, FILE_NOT_FOUND)
-    async with runtime(request).db.read() as session:
+    rt = runtime(request)
+    async with rt.db.read() as session:
         attachment = await file_queries.visitor_file(
             session, account.id, visitor_token, message_id, attachment_id
         )
-    headers = chat_request(request).rate_headers()
+    chat = chat_request(request)
+    if (conversation := await rt.conversations.conversation(account.id, visitor_token)) is not None:
+        await note_address(rt, conversation, chat)
+    headers = chat.rate_headers()
     return await download(file_store(request), attachment, asked, headers)
 
 
@@ -152,7 +157,7 @@ async def visitor_upload(request: Request, visitor_token: str) -> Response:
         # 1): its body is not even read, so a retried upload costs no disk write.
         return reply(request, replayed, 201)
     # Before taking the upload: an unknown conversation should not cost a disk write.
-    conversation = await visitor_conversation(rt, account, visitor_token)
+    conversation = await visitor_conversation(rt, account, visitor_token, chat_request(request))
     if not is_multipart(request):
         raise AppError(422, FILE_REQUIRED)
     # A second file part is refused as it begins: nothing of it is written.
@@ -200,8 +205,8 @@ async def chat_events(request: Request, visitor_token: str) -> StreamingResponse
     account = await chat_guard(request, "get_messages", visitor_token)
     since = resume_point(request.headers, request.query_params)
     rt = runtime(request)
-    conversation = await visitor_conversation(rt, account, visitor_token)
     chat = chat_request(request)
+    conversation = await visitor_conversation(rt, account, visitor_token, chat)
     # Per account and client network (an IPv6 /64), however many conversations it holds.
     client = network_of(rt.client_address(chat.peer, chat.forwarded_for()))
     lease = await rt.streams.take(f"visitor/{account.id}/{client}", VISITOR_STREAMS)

@@ -1,10 +1,10 @@
-"""What the visitor has seen (contract sections 8.3 and 10): the newest reply received.
+"""What the visitor's own requests tell: the newest reply it has seen (contract sections
+8.3 and 10), and the address it last asked from (section 9's Block).
 
-Recorded from the chat API's hottest reads (GET messages, the event stream), so it costs
-nothing unless the messages a visitor just received include a reply newer than the one
-recorded: a poll with nothing new, or with only the visitor's own messages, never writes.
-A change is a `conversation.updated` event, and it keeps a reply seen in time from being
-emailed (mail/compose.py).
+Recorded from the chat API's hottest reads (GET messages, the event stream), so each costs
+nothing unless it changed: a poll from where the visitor was, with nothing new or only its
+own messages, never writes. A newer reply seen is a `conversation.updated` event, and it
+keeps a reply seen in time from being emailed (mail/compose.py).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from typing import Any
+
+from sqlalchemy import update
 
 from frontdesk.conversations.message_rows import lock_conversation, queue_conversation_event
 from frontdesk.db import Database
@@ -53,3 +55,18 @@ async def record_seen(
         return
     # The caller's copy may be the conversation cache's: later reads compare against it.
     conversation.visitor_last_seen_us = seen
+
+
+async def record_address(db: Database, conversation: Conversation, address: str) -> None:
+    """The visitor's request came from `address`: "Block" blocks the address of its last
+    request (section 9). Written only when it moved; a visitor's own message writes it in
+    the message's own statement instead (post_message)."""
+    if conversation.visitor_address == address:
+        return
+    async with db.write() as session:
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation.id)
+            .values(visitor_address=address)
+        )
+    conversation.visitor_address = address  # the caller's copy may be the cache's

@@ -52,7 +52,7 @@ async def start_conversation(
     message: str,
     visitor_token: str,
     user_id: str | None,
-    address: str,
+    address: str | None,
 ) -> Started:
     """A new conversation with its first message and the auto-reply; 409 if the token is taken."""
     if user_id is None and account.auto_assign == "none":
@@ -139,7 +139,7 @@ async def _start_bare(
     message: str,
     visitor_token: str,
     reply: tuple[str, str] | None,
-    address: str,
+    address: str | None,
 ) -> str:
     async with db.fast_write() as transaction:
         now = now_us()

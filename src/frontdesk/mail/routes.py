@@ -38,7 +38,7 @@ async def visitor_transcript(request: Request, visitor_token: str) -> JSON:
     account = await chat_guard(request, "send_message", visitor_token)
     rt = runtime(request)
     service.require_mail(rt.mail)
-    conversation = await visitor_conversation(rt, account, visitor_token)
+    conversation = await visitor_conversation(rt, account, visitor_token, chat_request(request))
     async with rt.db.write() as session:
         # Only ever to the contact: an `email` field would make this a spam relay.
         await service.queue_transcript(session, conversation)
