@@ -32,6 +32,8 @@ async def add(client, account, kind, value, **extra):
         ("address", "2001:DB8::/32", "2001:db8::/32"),
         ("email", "Spam@Example.com", "spam@example.com"),
         ("email", "@Spam.example", "@spam.example"),
+        ("email", "@Exämple.com", "@exämple.com"),  # an internationalised domain
+        ("email", "X@Bücher.example", "x@bücher.example"),
     ],
 )
 async def test_entries_read_back(client, account, kind, value, stored):
@@ -150,6 +152,21 @@ async def test_a_blocked_email_and_its_conversations(client, account):
     body = {**body, "email": "x@sub.example.net", "visitor_token": visitor_token()}
     created = await client.post("/api/v1/chat/conversations", json=body, headers=account.widget)
     assert created.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("entry", "given"),
+    [
+        ("@exämple.com", "y@xn--exmple-cua.com"),
+        ("@xn--exmple-cua.com", "y@exämple.com"),
+        ("x@bücher.example", "X@xn--bcher-kva.example"),
+    ],
+)
+async def test_an_internationalised_domain_blocks_both_its_spellings(client, account, entry, given):
+    assert (await add(client, account, "email", entry)).status_code == 201
+    body = {"name": "Y", "email": given, "message": "m", "visitor_token": visitor_token()}
+    created = await client.post("/api/v1/chat/conversations", json=body, headers=account.widget)
+    assert (created.status_code, created.json()) == (403, BLOCKED)
 
 
 async def test_the_rate_limit_answers_before_the_block(client, account):

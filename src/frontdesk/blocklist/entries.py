@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from email_validator import EmailNotValidError, validate_email
+
 from frontdesk.errors import AppError
 from frontdesk.kit.validation import normalized_email
 
@@ -32,13 +34,34 @@ def stored_value(kind: object, value: object) -> tuple[str, str]:
     if kind == "email":
         lowered = text.lower()
         if lowered.startswith("@"):
-            if not DOMAIN.match(lowered[1:]):
+            if DOMAIN.match(lowered[1:]):
+                return kind, lowered
+            # An internationalised domain, as visitors may give it (or its "xn--" form).
+            forms = domain_forms(lowered[1:])
+            if len(forms) == 1:
                 raise AppError(422, INVALID_ENTRY)
-            return kind, lowered
+            return kind, "@" + forms[0]
         if "@" not in lowered or normalized_email(text) is None:
             raise AppError(422, INVALID_ENTRY)
         return kind, lowered
     raise AppError(422, INVALID_ENTRY)
+
+
+def domain_forms(domain: str) -> tuple[str, ...]:
+    """The domain as written, then in Unicode and as IDNA ASCII ("xn--"), so that an entry
+    matches a visitor's address in either spelling; only itself if it is no valid domain."""
+    if domain.isascii() and "xn--" not in domain:
+        return (domain,)
+    try:
+        checked = validate_email(
+            f"x@{domain}", check_deliverability=False, globally_deliverable=False
+        )
+    except EmailNotValidError:
+        return (domain,)
+    unicode, ascii_form = checked.domain.lower(), checked.ascii_domain.lower()
+    if "." not in ascii_form:
+        return (domain,)
+    return tuple(dict.fromkeys((unicode, ascii_form, domain)))
 
 
 def stored_note(note: object) -> str:

@@ -13,6 +13,8 @@ import socket
 from collections.abc import Iterable
 from functools import lru_cache
 
+from frontdesk.blocklist.entries import domain_forms
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -60,9 +62,10 @@ class Blocklist:
                     ip_version, first, last = _range(value)
                     spans[ip_version].append((first, last))
             elif value.startswith("@"):
-                self.domains.add(value[1:])
+                self.domains.update(domain_forms(value[1:]))
             else:
-                self.emails.add(value)
+                local, _, domain = value.rpartition("@")
+                self.emails.update(f"{local}@{form}" for form in domain_forms(domain))
         # Per version: starts and ends (inclusive) of disjoint ranges, in order.
         self._ranges: dict[int, tuple[list[int], list[int]]] = {}
         for ip_version, found in spans.items():
