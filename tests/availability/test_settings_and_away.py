@@ -116,6 +116,7 @@ async def test_settings_round_trip(client, account):
         ("timezone", "", "Unknown time zone"),
         ("timezone", None, "Unknown time zone"),
         ("timezone", "europe/berlin", "Unknown time zone"),
+        ("timezone", "localtime", "Unknown time zone"),  # the host's zone, not an IANA name
         (
             "business_hours",
             [{"day": "mon", "open": "17:00", "close": "09:00"}],

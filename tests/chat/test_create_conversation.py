@@ -72,7 +72,10 @@ async def test_required_fields(client, account, overrides):
     assert response.json() == {"error": REQUIRED}
 
 
-@pytest.mark.parametrize("email", ["not-an-email", "a@b", "jane@", "@example.com", "a b@c.com"])
+@pytest.mark.parametrize(
+    "email",
+    ["not-an-email", "a@b", "jane@", "@example.com", "a b@c.com", "a\x00@example.com"],
+)
 async def test_invalid_email(client, account, email):
     response = await client.post(URL, json=body(email=email), headers=account.widget)
     assert (response.status_code, response.json()) == (422, {"error": "Invalid email address"})

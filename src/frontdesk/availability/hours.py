@@ -45,7 +45,9 @@ class HoursError(ValueError):
 
 @lru_cache(maxsize=1)
 def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
+    # The system's zone files include "localtime", a link to the host's own zone: no IANA
+    # name, and business hours must not move with the server's setting.
+    return frozenset(available_timezones()) - {"localtime"}
 
 
 @lru_cache(maxsize=512)

@@ -16,7 +16,8 @@ ORIGIN = re.compile(
 
 def normalized_email(value: str) -> str | None:
     """The address if its syntax is valid (no DNS look-up), else None."""
-    if len(value) > 320:
+    if len(value) > 320 or "\ufffd" in value:
+        # U+FFFD: what text fields put for a NUL (PostgreSQL can't store one); no address.
         return None
     try:
         # Syntax only: reserved names such as example.com or shop.test are fine...
