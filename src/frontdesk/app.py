@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
+from starlette.routing import Match, Router
 from starlette.types import Receive, Scope, Send
 
 from frontdesk import __version__
@@ -74,14 +74,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def _allowed_methods(request: Request) -> str:
-    # Asked of the router as a request would (BaseRoute.matches): FastAPI nests included
-    # routers, so there is no flat list of routes to read methods from.
     allowed = []
     for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-        scope = {**request.scope, "method": method}
-        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+        if _routed(request.app.router, {**request.scope, "method": method}):
             allowed.append(method)
+            if method == "GET":
+                allowed.append("HEAD")  # wherever GET is (Frontdesk.capped_call)
     return ", ".join(allowed)
+
+
+def _routed(router: Router, scope: Scope) -> bool:
+    # Asked of the router as a request would (BaseRoute.matches): FastAPI nests included
+    # routers, so there is no flat list of routes to read methods from.
+    return any(route.matches(scope)[0] == Match.FULL for route in router.routes)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -138,6 +143,11 @@ class Frontdesk(FastAPI):
         """
         if scope["type"] == "http":
             receive, send = capped(scope, receive, send)
+            if scope["method"] == "HEAD" and not _routed(self.router, scope):
+                # HEAD answers wherever GET does, as HTTP asks (monitors and link checkers
+                # send it): the GET route runs, and the server sends its head without the
+                # body, since its own copy of the scope still says HEAD.
+                scope = {**scope, "method": "GET"}
         await FastAPI.__call__(self, scope, receive, send)
 
 

@@ -194,16 +194,16 @@ async def test_unknown_route_and_wrong_method(client, account):
     wrong = await client.put(CONFIG, headers=account.widget)
     assert (wrong.status_code, wrong.json()) == (405, {"error": "Method not allowed"})
     assert (await client.get("/definitely/not")).json() == {"error": "Not found"}
-    assert wrong.headers["allow"] == "GET"
+    assert wrong.headers["allow"] == "GET, HEAD"
 
 
 async def test_allow_names_every_method_of_the_path(client, account):
     token = await start_conversation(client, account)
     wrong = await client.put(f"/api/v1/chat/conversations/{token}/messages", headers=account.widget)
     assert (wrong.status_code, wrong.json()) == (405, {"error": "Method not allowed"})
-    assert wrong.headers["allow"] == "GET, POST"
+    assert wrong.headers["allow"] == "GET, HEAD, POST"
     settings = await client.delete("/api/v1/agent/settings", headers=account.admin)
-    assert (settings.status_code, settings.headers["allow"]) == (405, "GET, PATCH")
+    assert (settings.status_code, settings.headers["allow"]) == (405, "GET, HEAD, PATCH")
 
 
 @pytest.mark.parametrize(
