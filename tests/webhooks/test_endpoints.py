@@ -144,6 +144,9 @@ async def test_bad_bodies_and_ids(client, account, receiver):
     for limit in ("1", "100", "1000"):
         ok = await client.get(deliveries, params={"limit": limit}, headers=account.admin)
         assert ok.status_code == 200
+    # The contract's template `?status=&limit=`, filled in with nothing: the defaults.
+    template = await client.get(f"{deliveries}?status=&limit=", headers=account.admin)
+    assert template.status_code == 200 and template.json() == {"deliveries": []}
     missing = await client.post(f"{deliveries}/12345/retry", headers=account.admin)
     assert (missing.status_code, missing.json()) == (404, {"error": "Delivery not found"})
 

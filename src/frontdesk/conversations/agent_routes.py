@@ -27,7 +27,7 @@ REPLY_KINDS = {"private": boolean}
 @router.get("", summary="Conversations, newest activity first")
 async def list_conversations(request: Request, agent: CurrentAgent) -> JSON:
     params = request.query_params
-    status = params.get("status", "open")
+    status = params.get("status") or "open"  # empty is absent (kit.pagination.page_limit)
     if status not in ("open", "closed", "all"):
         raise AppError(422, "status must be open, closed or all")
     limit = page_limit(params.get("limit"))

@@ -1,4 +1,5 @@
-"""Page sizes and id cursors of the newest-first lists (contacts, audit log)."""
+"""Page sizes and id cursors of the newest-first lists (conversations, contacts, audit log,
+webhook deliveries)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ MAX_CURSOR = 2**63 - 1
 
 
 def page_limit(raw: str | None) -> int:
-    """`limit`: 1 to 100 (larger values clamped), 50 when absent."""
-    if raw is None:
+    """`limit`: 1 to 100 (larger values clamped), 50 when absent or empty.
+
+    Empty is absent: the contract writes its lists as `?q=&limit=&cursor=`, and a client
+    that fills such a template in leaves the parameters it has no value for empty."""
+    if raw is None or not raw.strip():
         return DEFAULT_LIMIT
     digits = raw.strip().lstrip("0")
     if not raw.strip().isascii() or not raw.strip().isdigit() or not digits:

@@ -17,6 +17,7 @@ from frontdesk.events.bus import account_changed
 from frontdesk.kit.clock import format_us, now_us
 from frontdesk.kit.form_fields import Kind, boolean, text_list
 from frontdesk.kit.ids import parse_id
+from frontdesk.kit.pagination import page_limit
 from frontdesk.models import OutboxJob, Webhook
 from frontdesk.outbox.jobs import insert_jobs, job_values, retry_now
 from frontdesk.webhooks.addresses import PrivateAddress, check_public
@@ -208,15 +209,11 @@ async def list_deliveries(
     limit: str | None,
 ) -> list[OutboxJob]:
     webhook = await get_webhook(session, account_id, webhook_id)
-    if status is not None and status not in DELIVERY_STATUSES:
+    if status and status not in DELIVERY_STATUSES:  # empty is absent, as `limit=`
         raise AppError(422, "Invalid status (pending, succeeded or failed)")
-    count = 50
-    if limit is not None:
-        if not limit.isascii() or not limit.isdigit() or int(limit) < 1:
-            raise AppError(422, "Invalid limit")
-        count = min(int(limit), 100)
+    count = page_limit(limit)
     query = select(OutboxJob).where(OutboxJob.webhook_id == webhook.id)
-    if status is not None:
+    if status:
         query = query.where(OutboxJob.status == status)
     query = query.order_by(OutboxJob.id.desc()).limit(count)
     return list((await session.scalars(query)).all())
