@@ -77,8 +77,9 @@ async def test_an_agent_sends_a_transcript_to_the_contact_or_an_address(app, cli
         f"{AGENT}/{cid}/transcript", json={"email": "boss@example.org"}, headers=sam
     )
     assert other.status_code == 202
-    bad = await client.post(f"{AGENT}/{cid}/transcript", json={"email": "nope"}, headers=sam)
-    assert bad.status_code == 422
+    for wrong in ("nope", 123, ["boss@example.org"]):
+        bad = await client.post(f"{AGENT}/{cid}/transcript", json={"email": wrong}, headers=sam)
+        assert (bad.status_code, bad.json()) == (422, {"error": "Invalid email address"}), wrong
     await sink.arrived(3)  # and the new-conversation emails
     for _ in range(200):
         if sink.to("boss@example.org") and [

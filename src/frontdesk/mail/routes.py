@@ -56,7 +56,10 @@ async def agent_transcript(request: Request, conversation_id: str, agent: Curren
     service.require_mail(rt.mail)
     fields = await read_fields(request)
     to = text_field(fields, "email")
-    if to is not None and normalized_email(to) is None:
+    given = fields.get("email")
+    if (given is not None and not isinstance(given, str)) or (
+        to is not None and normalized_email(to) is None
+    ):
         raise AppError(422, "Invalid email address")
     async with rt.db.write() as session:
         conversation = await own_conversation(session, agent, conversation_id)
