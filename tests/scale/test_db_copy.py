@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 
 from tests.scale.install import check_served, fill, snapshot
@@ -130,3 +131,35 @@ def test_a_non_empty_target_is_refused(tmp_path: Path, pg_url: str | None) -> No
     same = frontdesk(env, "db", "copy", "--to", f"sqlite:///{tmp_path / 'data' / 'frontdesk.db'}")
     assert same.returncode == 1
     assert "--to names the database this install already uses" in same.stderr
+
+
+def test_a_file_store_that_does_not_answer_is_one_line(tmp_path: Path, empty_postgres: str) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("FRONTDESK_", "AWS_"))}
+    env = {**clean, "FRONTDESK_DATA_DIR": str(tmp_path / "box"), "FRONTDESK_SECRET_KEY": "x"}
+    account = create_account(env, "Movers")
+    base, process = serve(env)
+    try:
+        widget = {"X-Api-Key": account["site_key"]}
+        token = "v-" + uuid.uuid4().hex
+        body = {"name": "J", "email": "j@example.com", "message": "hi", "visitor_token": token}
+        assert httpx.post(f"{base}/api/v1/chat/conversations", json=body, headers=widget).is_success
+        sent = httpx.post(
+            f"{base}/api/v1/chat/conversations/{token}/files",
+            files={"file": ("a.txt", b"a file to move", "text/plain")},
+            headers=widget,
+        )
+        assert sent.status_code == 201, sent.text
+    finally:
+        stop(process)
+    nobody = {  # an S3 endpoint where nothing listens
+        "FRONTDESK_S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "y",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    failed = frontdesk(
+        {**env, **nobody}, "db", "copy", "--to", empty_postgres, "--files-to", "s3://b"
+    )
+    assert failed.returncode == 1
+    assert "Traceback" not in failed.stderr, failed.stderr[-2000:]
+    assert failed.stderr.splitlines()[-1].startswith("frontdesk: --files-to: ")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy import Table, func, inspect, select, text, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -77,7 +78,12 @@ async def _move_files(rows: list[dict[str, Any]], source: FileStore, target: Fil
     """Each attachment's bytes into the target store; the rows get the new keys."""
     for row in rows:
         blob = await source.open(row["storage_key"])
-        stored = await target.save(blob.chunks(0, blob.size))
+        try:
+            stored = await target.save(blob.chunks(0, blob.size))
+        except (BotoCoreError, ClientError, OSError) as exc:
+            # The database's copy rolls back with this; the command says why, in a line.
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CopyError(f"--files-to: can't store attachment {row['id']}: {reason}") from exc
         if stored.sha256 != row["sha256"]:
             raise CopyError(f"attachment {row['id']}: its bytes do not match their checksum")
         row["storage_key"] = stored.key
