@@ -38,6 +38,7 @@ async def test_labels_are_stored_lower_case_shown_and_filtered(client, account):
     assert await labelled("BILLING") == [first]  # matched as stored
     assert sorted(await labelled("vip")) == sorted([first, second])
     assert await labelled("nothing") == []
+    assert len(await labelled("")) == 2  # an empty filter is no filter, as `limit=` is
     listing = (await client.get(CONVERSATIONS, headers=account.admin)).json()["conversations"]
     assert {c["id"]: sorted(c["labels"]) for c in listing}[second] == ["vip"]
 

@@ -37,7 +37,8 @@ async def list_conversations(request: Request, agent: CurrentAgent) -> JSON:
         if cursor is None:
             raise AppError(422, "Invalid cursor")
     q = without_nul(params.get("q") or "").strip()[:200] or None
-    label = label_filter(params["label"]) if "label" in params else None
+    # Empty is absent, as for every list parameter (kit.pagination.page_limit).
+    label = label_filter(params["label"]) if params.get("label", "").strip() else None
     # A search may scan every message: keep it off the event loop.
     async with runtime(request).db.read(heavy=q is not None) as session:
         rows, next_cursor = await queries.list_conversations(
