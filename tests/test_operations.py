@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from sqlalchemy.exc import OperationalError
 
 from frontdesk.app import create_app
 from frontdesk.ops.metrics import Metrics
@@ -114,3 +115,20 @@ async def test_an_unexpected_error_is_logged_by_route_never_by_path(tmp_path, ca
     logged = caplog.text
     assert "/api/v1/chat/conversations/{visitor_token}/boom" in logged
     assert secret_token not in logged
+
+
+async def test_a_database_that_does_not_answer_is_503_to_retry(tmp_path):
+    # What SQLite raises when another process holds the file past the busy timeout; the
+    # PostgreSQL case (a cut connection) is tests/scale/test_redis_blinks.py's.
+    app = create_app(make_settings(tmp_path, f"sqlite:///{tmp_path}/x.db"))
+
+    async def locked() -> None:
+        raise OperationalError("UPDATE conversations ...", {}, Exception("database is locked"))
+
+    app.add_api_route("/api/v1/agent/locked", locked)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/api/v1/agent/locked")
+    assert (response.status_code, response.json()) == (503, {"error": "Service unavailable"})
+    assert response.headers["retry-after"] == "5"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -36,7 +35,13 @@ from frontdesk.conversations import agent_routes as conversation_routes
 from frontdesk.conversations import event_routes as conversation_event_routes
 from frontdesk.conversations import file_routes as conversation_file_routes
 from frontdesk.conversations import typing_routes
-from frontdesk.errors import INTERNAL, METHOD_NOT_ALLOWED, NOT_FOUND, AppError, error_response
+from frontdesk.errors import (
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    AppError,
+    error_response,
+    unexpected_error,
+)
 from frontdesk.files import storage_routes
 from frontdesk.kit.body_limit import capped
 from frontdesk.mail import routes as mail_routes
@@ -47,9 +52,6 @@ from frontdesk.runtime import Runtime
 from frontdesk.totp import routes as totp_routes
 from frontdesk.web import api_docs, inbox_pages, widget_pages
 from frontdesk.webhooks import routes as webhook_routes
-
-log = logging.getLogger("frontdesk")
-
 
 # Every handler finishes its answer with errors.finish_error, as the fast lane does.
 
@@ -96,8 +98,8 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 async def _unexpected(request: Request, exc: Exception) -> Response:
     # The route's template, never the path: chat paths hold visitor_tokens, which are secrets.
     route = getattr(request.scope.get("route"), "path", "unmatched route")
-    log.exception("unhandled error on %s %s", request.method, route)
-    return error_response(500, INTERNAL)
+    answer = unexpected_error(exc, f"{request.method} {route}")
+    return Response(answer.body, answer.status, answer.headers, media_type="application/json")
 
 
 def _freeze_heap() -> None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
 import orjson
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.responses import Response
 
 if TYPE_CHECKING:
@@ -69,3 +74,32 @@ METHOD_NOT_ALLOWED = "Method not allowed"
 AUTH_REQUIRED = "Authentication required"
 FORBIDDEN = "Forbidden"
 INTERNAL = "Internal server error"
+UNAVAILABLE = "Service unavailable"
+# How long a client is asked to wait before it tries again while a dependency is down.
+OUTAGE_RETRY_AFTER = "5"
+
+log = logging.getLogger("frontdesk")
+
+
+def unexpected_error(exc: BaseException, where: str) -> ErrorAnswer:
+    """The answer to an exception no route handled, logged once (`where`: method and route
+    template, never a path: chat paths hold visitor_tokens).
+
+    503 with Retry-After when the database or Redis did not answer (a cut connection, a
+    full pool, a locked SQLite file): nothing is wrong with the request, and clients and
+    load balancers retry a 503. Anything else is a bug of ours: 500, with its traceback.
+    """
+    if _is_outage(exc):
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        log.warning("%s: a dependency did not answer: %s", where, reason)
+        return finish_error(503, UNAVAILABLE, {"Retry-After": OUTAGE_RETRY_AFTER})
+    log.error("unhandled error on %s", where, exc_info=exc)
+    return finish_error(500, INTERNAL)
+
+
+def _is_outage(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(exc, OperationalError)
+    return isinstance(
+        exc, (OSError, TimeoutError, PoolTimeoutError, RedisConnectionError, RedisTimeoutError)
+    )

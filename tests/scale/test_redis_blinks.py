@@ -142,6 +142,16 @@ async def _blinks(
     proxy.cut()
     answer = await wait_for_status(client, "/readyz", 503, within=5)
     assert answer.json()["failing"] == ["database"]
+    # Meanwhile requests that need it are 503 too, to be retried: nothing wrong with them.
+    created = await client.post(
+        CHAT,
+        json={"name": "V", "email": "v@example.com", "message": "hi", "visitor_token": "cut-" * 5},
+        headers=widget,
+    )
+    listed = await client.get("/api/v1/agent/conversations", headers=admin)
+    for refused in (created, listed):
+        assert (refused.status_code, refused.json()) == (503, {"error": "Service unavailable"})
+        assert refused.headers["retry-after"] == "5"
     proxy.restore()
     await wait_for_status(client, "/readyz", 200, within=10)
     assert await create(client, account, "after-the-blinks-0000") == 201

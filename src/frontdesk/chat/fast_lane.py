@@ -11,7 +11,6 @@ rate-limit and CORS headers, metrics. Everything else passes straight through to
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Awaitable
 from typing import Any
@@ -22,10 +21,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from frontdesk.chat import cors, handlers
 from frontdesk.chat.request import ChatRequest
-from frontdesk.errors import INTERNAL, AppError, finish_error
+from frontdesk.errors import AppError, ErrorAnswer, finish_error, unexpected_error
 from frontdesk.runtime import Runtime
-
-log = logging.getLogger("frontdesk")
 
 CONFIG = "/api/v1/chat/config"
 CREATE = "/api/v1/chat/conversations"
@@ -68,21 +65,22 @@ class ChatFastLane:
         answer, route, request = found
         started = time.perf_counter()
         headers = [JSON_TYPE]
+        error: ErrorAnswer | None = None
         try:
             status, content = await answer
             body = orjson.dumps(content)
             headers += request.raw_headers()
         except AppError as exc:
             error = finish_error(exc.status, exc.message, exc.headers, request.verdict)
+        except ClientDisconnect:
+            return  # nobody is left to answer
+        except Exception as exc:
+            error = unexpected_error(exc, f"{method} {route}")
+        if error is not None:
             status, body = error.status, error.body
             headers += [
                 (name.lower().encode(), value.encode()) for name, value in error.headers.items()
             ]
-        except ClientDisconnect:
-            return  # nobody is left to answer
-        except Exception:
-            log.exception("unhandled error on %s %s", method, route)
-            status, body = 500, finish_error(500, INTERNAL).body
         headers.append((b"content-length", b"%d" % len(body)))
         headers += cors.response_headers(request.header(b"origin"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
