@@ -38,12 +38,19 @@ def inbound_port() -> int:
 
 
 @pytest.fixture
+def email_delay() -> float:
+    """FRONTDESK_EMAIL_DELAY_SECONDS; a test that must act within it parametrizes a longer one."""
+    return DELAY
+
+
+@pytest.fixture
 def settings(
     tmp_path: Path,
     database_url: str,
     redis_settings: dict[str, object],
     sink: Sink,
     inbound_port: int,
+    email_delay: float,
 ) -> Settings:
     return make_settings(
         tmp_path,
@@ -54,7 +61,7 @@ def settings(
         inbound_domain=INBOUND_DOMAIN,
         smtp_inbound=f"127.0.0.1:{inbound_port}",
         inbound_token=INBOUND_TOKEN,
-        email_delay_seconds=DELAY,
+        email_delay_seconds=email_delay,
         max_upload_bytes=MAX_UPLOAD,
         webhook_retry_schedule=SCHEDULE,
         **redis_settings,
