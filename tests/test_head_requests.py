@@ -42,6 +42,13 @@ def test_head_is_get_without_the_body(live: LiveFrontdesk) -> None:
             assert (head.status_code, head.content) == (got.status_code, b""), path
             assert head.headers["content-type"] == got.headers["content-type"], path
             assert head.headers["content-length"] == str(len(got.content)), path
+        # An event stream's HEAD ends with its head: the connection is free for the next
+        # request at once (the stream would otherwise run on, unseen, for an hour).
+        events = f"/api/v1/chat/conversations/{token}/events"
+        head = client.head(events, headers=widget, timeout=5)
+        assert head.status_code == 200
+        assert head.headers["content-type"].startswith("text/event-stream")
+        assert client.get("/healthz", timeout=5).status_code == 200
         # Counted like the GET it stands for.
         head = client.head("/api/v1/chat/config", headers=widget)
         assert int(head.headers["x-ratelimit-remaining"]) < 60

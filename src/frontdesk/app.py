@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Router
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from frontdesk import __version__
 from frontdesk.accounts import settings_routes
@@ -85,6 +85,23 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(allowed)
 
 
+def _head_only(send: Send) -> Send:
+    """`send` for a GET route answering HEAD: the answer ends with its head. An event stream
+    would otherwise run on, unseen, holding the connection (and a stream slot) for an hour;
+    ended, the server tells the stream its client has gone."""
+    ended = False
+
+    async def head_only(message: Message) -> None:
+        nonlocal ended
+        if message["type"] == "http.response.start":
+            await send(message)
+        elif not ended:
+            ended = True
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    return head_only
+
+
 def _routed(router: Router, scope: Scope) -> bool:
     # Asked of the router as a request would (BaseRoute.matches): FastAPI nests included
     # routers, so there is no flat list of routes to read methods from.
@@ -149,7 +166,7 @@ class Frontdesk(FastAPI):
                 # HEAD answers wherever GET does, as HTTP asks (monitors and link checkers
                 # send it): the GET route runs, and the server sends its head without the
                 # body, since its own copy of the scope still says HEAD.
-                scope = {**scope, "method": "GET"}
+                scope, send = {**scope, "method": "GET"}, _head_only(send)
         await FastAPI.__call__(self, scope, receive, send)
 
 
