@@ -20,6 +20,7 @@ from frontdesk.availability.state import Availability
 from frontdesk.blocklist.cache import BlocklistCache
 from frontdesk.config import Settings
 from frontdesk.conversations.cache import ConversationCache
+from frontdesk.conversations.seen import AddressNotes
 from frontdesk.conversations.service import forget_idempotency_keys
 from frontdesk.db import BareTransaction, Database
 from frontdesk.db.engines import AfterCommit
@@ -77,6 +78,7 @@ class Runtime:
             settings.redis_url, settings.redis_prefix, settings.stream_lease_seconds
         )
         self.client_address = ClientAddresses(settings.trusted_networks)
+        self.address_notes = AddressNotes()
         # In-memory caches only where invalidation is synchronous (see their modules).
         caching = self.db.is_sqlite and not settings.redis_url
         self.serving_lock = ServingLock(self.db.sqlite_path) if caching else None

@@ -45,15 +45,23 @@ async def visitor_conversation(
     conversation = await rt.conversations.conversation(account.id, visitor_token)
     if conversation is None:
         raise AppError(404, CONVERSATION_NOT_FOUND)
-    if request is not None:
-        await note_address(rt, conversation, request)
+    if request is not None and (moved := address_to_note(rt, conversation, request)):
+        await record_address(rt.db, conversation, moved)
     return conversation
 
 
-async def note_address(rt: Runtime, conversation: Conversation, request: ChatRequest) -> None:
-    """Section 9's Block takes the address of the visitor's last request: any request."""
-    if request.address is not None and request.address != conversation.visitor_address:
-        await record_address(rt.db, conversation, request.address)
+def address_to_note(rt: Runtime, conversation: Conversation, request: ChatRequest) -> str | None:
+    """The address to record for section 9's Block, which takes the address of the
+    visitor's last request, any request: None when it has not moved, or was recorded
+    less than ADDRESS_WRITE_EVERY seconds ago (conversations.seen.AddressNotes)."""
+    address = request.address
+    if (
+        address is not None
+        and address != conversation.visitor_address
+        and rt.address_notes.due(conversation.id)
+    ):
+        return address
+    return None
 
 
 def sent_body(message: StoredMessage) -> dict[str, Any]:
@@ -118,8 +126,8 @@ async def messages(rt: Runtime, request: ChatRequest, visitor_token: str) -> tup
     if found is None:
         raise AppError(404, CONVERSATION_NOT_FOUND)
     conversation, messages = found
-    if request.address != conversation.visitor_address:  # the visitor moved: rare
-        await note_address(rt, conversation, request)
+    if moved := address_to_note(rt, conversation, request):
+        await record_address(rt.db, conversation, moved)
     if messages:  # a poll with nothing new, the usual answer, has nothing to record
         await record_seen(rt.db, conversation, messages)
     request.conversation_status = conversation.status

@@ -16,8 +16,8 @@ from starlette.responses import Response, StreamingResponse
 from frontdesk.chat import handlers
 from frontdesk.chat.gate import chat_guard, network_of
 from frontdesk.chat.handlers import (
+    address_to_note,
     idempotency_key,
-    note_address,
     replayed_answer,
     sent_body,
     visitor_conversation,
@@ -26,6 +26,7 @@ from frontdesk.chat.identity import verified_user
 from frontdesk.chat.request import chat_request
 from frontdesk.chat.schemas import UPLOAD_DOC, body_schema
 from frontdesk.conversations.limits import MAX_MESSAGE, MESSAGE_TOO_LONG
+from frontdesk.conversations.seen import record_address
 from frontdesk.conversations.service import (
     conversations_of_user,
     post_message,
@@ -131,8 +132,9 @@ async def chat_download(
             session, account.id, visitor_token, message_id, attachment_id
         )
     chat = chat_request(request)
-    if (conversation := await rt.conversations.conversation(account.id, visitor_token)) is not None:
-        await note_address(rt, conversation, chat)
+    conversation = await rt.conversations.conversation(account.id, visitor_token)
+    if conversation is not None and (moved := address_to_note(rt, conversation, chat)):
+        await record_address(rt.db, conversation, moved)
     headers = chat.rate_headers()
     return await download(file_store(request), attachment, asked, headers)
 

@@ -10,6 +10,7 @@ keeps a reply seen in time from being emailed (mail/compose.py).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,12 +58,38 @@ async def record_seen(
     conversation.visitor_last_seen_us = seen
 
 
+# A conversation's address is written at most this often (seconds) by its reads.
+ADDRESS_WRITE_EVERY = 10.0
+_MAX_NOTES = 100_000
+
+
+class AddressNotes:
+    """When each conversation's address may next be written by a read.
+
+    A visitor's requests can come from changing addresses: a carrier's NAT pool, a phone
+    between networks, or many clients polling one conversation (as the benchmarks do). A
+    write on every change would make those polls writes; at most one per conversation
+    every ADDRESS_WRITE_EVERY seconds keeps Block's address that recent, and a visitor's
+    own message still writes its address every time.
+    """
+
+    def __init__(self) -> None:
+        self._next: dict[int, float] = {}
+
+    def due(self, conversation_id: int) -> bool:
+        now = time.monotonic()
+        if self._next.get(conversation_id, 0.0) > now:
+            return False
+        if len(self._next) >= _MAX_NOTES:
+            self._next.clear()  # forgetting only allows a write sooner
+        self._next[conversation_id] = now + ADDRESS_WRITE_EVERY
+        return True
+
+
 async def record_address(db: Database, conversation: Conversation, address: str) -> None:
-    """The visitor's request came from `address`: "Block" blocks the address of its last
-    request (section 9). Written only when it moved; a visitor's own message writes it in
-    the message's own statement instead (post_message)."""
-    if conversation.visitor_address == address:
-        return
+    """The visitor's request came from `address`, which is not the one recorded: "Block"
+    blocks the address of its last request (section 9). (A visitor's own message writes
+    it in the message's own statement instead: post_message.)"""
     async with db.write() as session:
         await session.execute(
             update(Conversation)
