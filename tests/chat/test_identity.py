@@ -118,6 +118,26 @@ async def test_user_id_length_at_and_past_255(client, account, secret):
     assert (refused.status_code, refused.json()) == (403, FAILED)
 
 
+async def test_a_user_id_is_trimmed_like_every_text_field(client, account, secret):
+    # Contract section 0: text fields are stored trimmed; the hash is of the id itself.
+    padded = await client.post(
+        URL,
+        json=form(user_id="  user-77 \n", user_hash=user_hash(secret, "user-77")),
+        headers=account.widget,
+    )
+    assert padded.status_code == 201, padded.text
+    listed = await client.get(
+        URL,
+        params={"user_id": "user-77", "user_hash": user_hash(secret, "user-77")},
+        headers=account.widget,
+    )
+    assert listed.status_code == 200 and len(listed.json()) == 1
+    blank = await client.post(
+        URL, json=form(user_id="   ", user_hash=user_hash(secret, "")), headers=account.widget
+    )
+    assert (blank.status_code, blank.json()) == (403, FAILED)
+
+
 async def test_an_account_without_a_secret_verifies_nobody(client, account):
     forged = user_hash("", "user-42")
     response = await client.post(

@@ -25,10 +25,15 @@ def user_hash(secret: str, user_id: str) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def verified_user(account: Account, user_id: Any, given_hash: Any) -> str:
-    """`user_id` when `given_hash` proves it; 403 otherwise (an account with no secret
-    verifies nobody). Compared in constant time: the hash is a credential."""
-    if not isinstance(user_id, str) or not 1 <= len(user_id) <= MAX_USER_ID or "\x00" in user_id:
+def verified_user(account: Account, claimed: Any, given_hash: Any) -> str:
+    """The `claimed` user_id, trimmed as every text field is (contract section 0), when `given_hash`
+    proves it; 403 otherwise (an account with no secret verifies nobody). The hash is of
+    the trimmed id: a site's template may pad the attribute, not the id it signs.
+    Compared in constant time: the hash is a credential."""
+    if not isinstance(claimed, str) or "\x00" in claimed:
+        raise AppError(403, VERIFICATION_FAILED)
+    user_id = claimed.strip()
+    if not 1 <= len(user_id) <= MAX_USER_ID:
         raise AppError(403, VERIFICATION_FAILED)
     if not account.identity_secret or not isinstance(given_hash, str):
         raise AppError(403, VERIFICATION_FAILED)
