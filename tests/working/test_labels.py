@@ -47,6 +47,13 @@ async def test_labels_are_stored_lower_case_shown_and_filtered(client, account):
     assert await labelled("billing") == []
 
 
+async def test_twenty_labels_fit_once_repeats_are_merged(client, account):
+    cid = await conversation_id(client, account, await start_conversation(client, account))
+    labels = [f"l{n}" for n in range(20)] + ["L0", " l19 "]  # 22 given, 20 stored
+    r = await client.patch(f"{CONVERSATIONS}/{cid}", json={"labels": labels}, headers=account.admin)
+    assert r.status_code == 200 and sorted(r.json()["labels"]) == sorted(labels[:20])
+
+
 async def test_twenty_labels_fit(client, account):
     cid = await conversation_id(client, account, await start_conversation(client, account))
     labels = [f"l{n}" for n in range(20)]
@@ -58,6 +65,7 @@ async def test_twenty_labels_fit(client, account):
     "labels",
     [
         [f"l{n}" for n in range(21)],
+        [f"l{n}" for n in range(1001)],
         [""],
         ["   "],
         ["a" * 33],

@@ -17,11 +17,14 @@ from frontdesk.models import ConversationLabel
 INVALID_LABELS = "Invalid labels"
 MAX_LABELS = 20
 MAX_LABEL = 32
+# Items a list may hold before its repeats are merged (a bound on the work, not a rule).
+MAX_ITEMS = 1000
 
 
 def parse_labels(value: Any) -> list[str]:
-    """The labels to keep, trimmed, lower-cased and without repeats, in the order given."""
-    if not isinstance(value, list) or len(value) > MAX_LABELS:
+    """The labels to keep, trimmed, lower-cased and without repeats, in the order given:
+    at most 20 once repeats are merged ("Billing" and "billing" are one label)."""
+    if not isinstance(value, list) or len(value) > MAX_ITEMS:
         raise AppError(422, INVALID_LABELS)
     labels: list[str] = []
     for item in value:
@@ -30,6 +33,8 @@ def parse_labels(value: Any) -> list[str]:
             raise AppError(422, INVALID_LABELS)
         if text not in labels:
             labels.append(text)
+    if len(labels) > MAX_LABELS:
+        raise AppError(422, INVALID_LABELS)
     return labels
 
 
