@@ -27,7 +27,7 @@ from frontdesk.agents.passwords import generate_password
 from frontdesk.config import ConfigError, Settings
 from frontdesk.db import Database
 from frontdesk.db.serving_lock import DatabaseInUse, ServingLock
-from frontdesk.errors import AppError
+from frontdesk.errors import AppError, first_line
 from frontdesk.kit.validation import normalized_email
 from frontdesk.moving import MoveError
 from frontdesk.retention.command import run_now as run_retention
@@ -61,7 +61,7 @@ def upgrade_schema(settings: Settings) -> None:
     try:
         migrations.upgrade(url)
     except (SQLAlchemyError, OSError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        reason = first_line(exc)
         raise CommandError(f"Can't open the database {_safe_url(url)}: {reason}") from exc
 
 

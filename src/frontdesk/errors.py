@@ -90,11 +90,17 @@ def unexpected_error(exc: BaseException, where: str) -> ErrorAnswer:
     load balancers retry a 503. Anything else is a bug of ours: 500, with its traceback.
     """
     if _is_outage(exc):
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        log.warning("%s: a dependency did not answer: %s", where, reason)
+        log.warning("%s: a dependency did not answer: %s", where, first_line(exc))
         return finish_error(503, UNAVAILABLE, {"Retry-After": OUTAGE_RETRY_AFTER})
     log.error("unhandled error on %s", where, exc_info=exc)
     return finish_error(500, INTERNAL)
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception as one line of a log or of a command's error: the driver's own message
+    (SQLAlchemy keeps it as `.orig`), its first line, or the type when it says nothing."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _is_outage(exc: BaseException) -> bool:

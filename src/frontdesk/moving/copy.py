@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk import migrations
 from frontdesk.db import Database
+from frontdesk.errors import first_line
 from frontdesk.files.store import FileStore
 from frontdesk.models import Base
 from frontdesk.moving import MoveError
@@ -82,8 +83,9 @@ async def _move_files(rows: list[dict[str, Any]], source: FileStore, target: Fil
             stored = await target.save(blob.chunks(0, blob.size))
         except (BotoCoreError, ClientError, OSError) as exc:
             # The database's copy rolls back with this; the command says why, in a line.
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise CopyError(f"--files-to: can't store attachment {row['id']}: {reason}") from exc
+            raise CopyError(
+                f"--files-to: can't store attachment {row['id']}: {first_line(exc)}"
+            ) from exc
         if stored.sha256 != row["sha256"]:
             raise CopyError(f"attachment {row['id']}: its bytes do not match their checksum")
         row["storage_key"] = stored.key
@@ -144,8 +146,7 @@ async def copy_install(
             full = await _tables_with_rows(target)
         except (OSError, SQLAlchemyError) as exc:
             # No server, no such database or role, no such folder: the driver's first line.
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise CopyError(f"Can't reach the target database: {reason}") from exc
+            raise CopyError(f"Can't reach the target database: {first_line(exc)}") from exc
         if full:
             raise CopyError(
                 f"The target database is not empty (table {full[0]} has rows): "
