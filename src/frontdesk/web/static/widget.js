@@ -213,22 +213,9 @@
   let unread = 0;
 
   const visible = () => open && !document.hidden;
-  const nearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 80;
-  let placedAt = 0; // where scrollDown last put the log
-  const scrollDown = () => { log.scrollTop = log.scrollHeight; placedAt = log.scrollTop; };
-  // Kept at the newest message unless the visitor scrolled up: also when the log shrinks
-  // (the rating prompt, the away notice) or grows after the fact (an image loads).
-  let pinned = true;
-  log.addEventListener('scroll', () => { pinned = nearBottom(); }, { passive: true });
-  // A scroll up whose event has not come yet (it comes with the next frame) counts too:
-  // a reply arriving in between must not pull the visitor back down.
-  const scrolledBack = () => log.scrollTop < placedAt - 1 && !nearBottom();
-  const keepPinned = () => {
-    if (pinned && scrolledBack()) pinned = false;
-    if (pinned) scrollDown();
-  };
-  if (window.ResizeObserver) new ResizeObserver(keepPinned).observe(log);
-  log.addEventListener('load', keepPinned, true); // an image's load doesn't bubble: capture
+  // scrollDown(), keepPinned(): the log follows the newest message, widget_follow.js.
+  /* global scrollDown, keepPinned */
+  /* @include widget_follow.js */
 
   // Stored messages sort by timestamp; optimistic ones not stored yet stay at the end.
   const place = (el, ts) => {
