@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -10,6 +11,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Dialog, Page, ViewportSize, expect
 
 from tests.support.browser import LiveFrontdesk, live_frontdesk, static_site
 
@@ -155,3 +157,39 @@ def agent(frontdesk: LiveFrontdesk) -> Iterator[AgentAPI]:
     api = AgentAPI(frontdesk)
     yield api
     api.client.close()
+
+
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+# The widget's event stream, for tests that cut or hold it to see the other paths.
+STREAM = re.compile(r"/conversations/[^/]+/events\?")
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A new visitor: a fresh context has empty localStorage."""
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield page
+    context.close()
+    assert dialogs == [], f"something ran script in the host page: {dialogs}"
+    assert errors == [], f"the widget threw: {errors}"
+
+
+def start_chat(page: Page, url: str, email: str, message: str, name: str = "Jane Doe") -> None:
+    page.goto(url)
+    page.get_by_role("button", name="Open chat").click()
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Message").fill(message)
+    page.get_by_role("button", name="Start chat").click()
+    expect(page.get_by_role("log").get_by_text(message)).to_be_visible()

@@ -11,8 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 
 from tests.support.browser import LiveFrontdesk
-from tests.widget.conftest import AgentAPI, eventually
-from tests.widget.test_widget_browser import STREAM, start_chat
+from tests.widget.conftest import STREAM, AgentAPI, eventually, start_chat
 
 PHONE: ViewportSize = {"width": 375, "height": 667}
 
