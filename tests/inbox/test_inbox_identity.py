@@ -11,7 +11,7 @@ import uuid
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from tests.inbox.conftest import ARTIFACTS, screenshot
 from tests.support.browser import LiveFrontdesk
@@ -92,18 +92,33 @@ def test_the_admin_makes_a_secret_that_verifies_and_can_require_it(
     # and an element found before that is gone from the page (a CI run failed so).
     expect(section).to_contain_text(re.compile("No secret yet|A secret is set"))
     section.scroll_into_view_if_needed()
+    first = ""
     if not settings(frontdesk)["identity_secret_set"]:
         expect(section).to_contain_text("No secret yet")
         section.get_by_role("button", name="Generate identity secret").click()
         expect(section.get_by_text("shown this once")).to_be_visible()
-    # Rotating asks first: the old secret stops at once.
+        first = section.locator("#identity-secret").inner_text()
+    # Rotating asks first: the old secret stops at once. The rotation's request is held (then
+    # sent on to the real server) to see the page meanwhile: the old secret is gone, not left
+    # beside an earlier "made" message (a CI run read the old one so, and failed).
+    held: list[Route] = []
+    page.route("**/settings/identity-secret", lambda route: held.append(route))
     section.get_by_role("button", name="Rotate identity secret").click()
     dialog = page.get_by_role("dialog", name="Rotate the identity secret?")
     dialog.get_by_role("button", name="Rotate secret").click()
+    expect(section.get_by_text("Making a new secret…")).to_be_visible()
+    expect(section.locator("#identity-secret")).to_have_count(0)
+    for _ in range(250):  # the request reaches the route in milliseconds; 5 s at most
+        if held:
+            break
+        page.wait_for_timeout(20)
+    held[0].continue_()
+    page.unroute("**/settings/identity-secret")
     expect(section.get_by_text("New identity secret made.")).to_be_visible()
     expect(section).to_contain_text("A secret is set")
     secret = section.locator("#identity-secret").inner_text()
     assert len(secret) >= 32
+    assert secret != first
     # The secret shown is the one the server checks against.
     made = start(frontdesk, "Kim", "kim@example.com", "Hi", ("kim-1", user_hash(secret, "kim-1")))
     assert made.status_code == 201, made.text

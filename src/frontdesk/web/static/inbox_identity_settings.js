@@ -44,6 +44,13 @@ export function identitySection(settings) {
       });
       if (!sure) return;
     }
+    // The secret on screen (if any) is about to stop working: never leave it shown beside a
+    // "made" message while the new one is on its way.
+    secretNote.hidden = true;
+    clear(secretNote);
+    status.className = "save-status";
+    status.textContent = "Making a new secret…";
+    button.disabled = true;
     try {
       const { identity_secret: secret } = await api("/settings/identity-secret", { method: "POST" });
       settings.identity_secret_set = true;
@@ -66,6 +73,8 @@ export function identitySection(settings) {
     } catch (error) {
       status.className = "save-status form-error";
       status.textContent = error.message;
+    } finally {
+      button.disabled = false;
     }
   });
 
