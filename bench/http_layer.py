@@ -1,6 +1,6 @@
 """What the HTTP layer alone is worth: the bare ASGI app (raw_app.py) under stock uvicorn,
 and under the protocol `frontdesk serve` runs (ops/http_protocol.py: each answer's head
-and body in one write), loaded alternately by wrk in one run.
+and body in one write, header lines checked once), loaded alternately by wrk in one run.
 
     python -m bench.http_layer [--rounds 3] [--duration 3]
 

@@ -36,6 +36,7 @@ def live_server(
         proxy_headers=False,
         lifespan="on",
         http=protocol,
+        access_log=False,  # as `frontdesk serve` runs (and its quick head writer with it)
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
