@@ -23,7 +23,8 @@ import pytest
 from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from frontdesk.ops.http_protocol import FLUSH_BYTES, CoalescingTransport
+from frontdesk.ops import http_protocol
+from frontdesk.ops.http_protocol import FLUSH_BYTES, REMEMBERED_LINES, CoalescingTransport
 from tests.support.browser import LiveFrontdesk, live_frontdesk
 from tests.support.live_server import live_server
 
@@ -246,3 +247,24 @@ def test_answers_are_stock_uvicorns_byte_for_byte(request_line: str) -> None:
                 assert sent.count(b"HTTP/1.1 ") == 1 and not sent.endswith(END), path
             else:  # kept alive: the next answer follows on the same connection
                 assert sent.endswith(END) and sent.count(b"HTTP/1.1 ") == 2, path
+
+
+async def echoes_its_query(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    headers = [(b"x-echo", scope["query_string"]), (b"content-length", b"0")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def test_remembered_header_lines_stay_bounded() -> None:
+    # A value that never repeats (a count, a client's own text) is remembered too: past
+    # REMEMBERED_LINES the memory starts over rather than growing with the traffic.
+    with live_server(echoes_its_query) as url, httpx.Client(base_url=url) as client:
+        for n in range(REMEMBERED_LINES + 50):
+            answer = client.get(f"/?{n}")
+            assert answer.headers["x-echo"] == str(n)
+            assert len(http_protocol._checked_lines) <= REMEMBERED_LINES

@@ -16,8 +16,9 @@ works as before.
 
 Each response's head is also written here (QuickHeadCycle), with the same checks and bytes
 as uvicorn's, but a header line already checked once is remembered: uvicorn runs two
-regular expressions and a lowercasing per header per response, 5 of a poll's ~50 us of CPU
-under load for its ten headers, nearly all of them the same from one answer to the next.
+regular expressions and a lowercasing per header per response (the searches alone were 6%
+of a poll's CPU under wrk), and a poll's ten headers are nearly all the same from one
+answer to the next.
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from uvicorn._types import ASGISendEvent, HTTPResponseStartEvent
 from uvicorn.protocols.http.httptools_impl import (
     HEADER_RE,
     HEADER_VALUE_RE,
@@ -35,6 +35,9 @@ from uvicorn.protocols.http.httptools_impl import (
     HttpToolsProtocol,
     RequestResponseCycle,
 )
+
+if TYPE_CHECKING:
+    from uvicorn._types import ASGISendEvent, HTTPResponseStartEvent
 
 # Past this many held bytes, write now: joining copies, and a big body gains nothing from
 # sharing a segment with its head.
