@@ -203,11 +203,16 @@ CASES: dict[str, tuple[int, list[Header], list[bytes]]] = {
 END = b"end of case"
 
 
+async def lifespan(receive: Receive, send: Send) -> None:
+    """A test app's lifespan: nothing to start or stop."""
+    while (await receive())["type"] != "lifespan.shutdown":
+        await send({"type": "lifespan.startup.complete"})
+    await send({"type": "lifespan.shutdown.complete"})
+
+
 async def answers_each_case(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "lifespan":
-        while (await receive())["type"] != "lifespan.shutdown":
-            await send({"type": "lifespan.startup.complete"})
-        await send({"type": "lifespan.shutdown.complete"})
+        await lifespan(receive, send)
         return
     status, headers, chunks = CASES.get(scope["path"], (200, [(b"content-length", b"11")], [END]))
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -251,9 +256,7 @@ def test_answers_are_stock_uvicorns_byte_for_byte(request_line: str) -> None:
 
 async def echoes_its_query(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "lifespan":
-        while (await receive())["type"] != "lifespan.shutdown":
-            await send({"type": "lifespan.startup.complete"})
-        await send({"type": "lifespan.shutdown.complete"})
+        await lifespan(receive, send)
         return
     headers = [(b"x-echo", scope["query_string"]), (b"content-length", b"0")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
