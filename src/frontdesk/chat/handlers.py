@@ -45,9 +45,15 @@ async def visitor_conversation(
     conversation = await rt.conversations.conversation(account.id, visitor_token)
     if conversation is None:
         raise AppError(404, CONVERSATION_NOT_FOUND)
-    if request is not None and (moved := address_to_note(rt, conversation, request)):
-        await record_address(rt.db, conversation, moved)
+    if request is not None:
+        await note_address(rt, conversation, request)
     return conversation
+
+
+async def note_address(rt: Runtime, conversation: Conversation, request: ChatRequest) -> None:
+    """Record the address of the visitor's request if it is one to note (address_to_note)."""
+    if moved := address_to_note(rt, conversation, request):
+        await record_address(rt.db, conversation, moved)
 
 
 def address_to_note(rt: Runtime, conversation: Conversation, request: ChatRequest) -> str | None:
@@ -126,6 +132,7 @@ async def messages(rt: Runtime, request: ChatRequest, visitor_token: str) -> tup
     if found is None:
         raise AppError(404, CONVERSATION_NOT_FOUND)
     conversation, messages = found
+    # note_address's check without its coroutine: a poll awaits nothing in the usual case.
     if moved := address_to_note(rt, conversation, request):
         await record_address(rt.db, conversation, moved)
     if messages:  # a poll with nothing new, the usual answer, has nothing to record

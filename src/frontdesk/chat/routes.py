@@ -16,8 +16,8 @@ from starlette.responses import Response, StreamingResponse
 from frontdesk.chat import handlers
 from frontdesk.chat.gate import chat_guard, network_of
 from frontdesk.chat.handlers import (
-    address_to_note,
     idempotency_key,
+    note_address,
     replayed_answer,
     sent_body,
     visitor_conversation,
@@ -26,7 +26,6 @@ from frontdesk.chat.identity import verified_user
 from frontdesk.chat.request import chat_request
 from frontdesk.chat.schemas import UPLOAD_DOC, body_schema
 from frontdesk.conversations.limits import MAX_MESSAGE, MESSAGE_TOO_LONG
-from frontdesk.conversations.seen import record_address
 from frontdesk.conversations.service import (
     conversations_of_user,
     post_message,
@@ -133,8 +132,8 @@ async def chat_download(
         )
     chat = chat_request(request)
     conversation = await rt.conversations.conversation(account.id, visitor_token)
-    if conversation is not None and (moved := address_to_note(rt, conversation, chat)):
-        await record_address(rt.db, conversation, moved)
+    if conversation is not None:
+        await note_address(rt, conversation, chat)
     headers = chat.rate_headers()
     return await download(file_store(request), attachment, asked, headers)
 
@@ -210,7 +209,7 @@ async def chat_events(request: Request, visitor_token: str) -> StreamingResponse
     chat = chat_request(request)
     conversation = await visitor_conversation(rt, account, visitor_token, chat)
     # Per account and client network (an IPv6 /64), however many conversations it holds.
-    client = network_of(rt.client_address(chat.peer, chat.forwarded_for()))
+    client = network_of(chat.address or "unknown")  # the gate resolved it
     lease = await rt.streams.take(f"visitor/{account.id}/{client}", VISITOR_STREAMS)
     body = visitor_stream(rt, account.id, conversation, since)
     return event_stream(body, chat.rate_headers(), on_close=lease.release)
