@@ -7,7 +7,8 @@ does), more than most single changes are worth. This runs two `frontdesk serve` 
 side by side on SQLite, one from this working tree and one from `--base` (checked out
 into a temporary git worktree), and loads them by turns, swapping which goes first each
 round, so both see the same machine. Prints req/s and server CPU per request for each
-round and the medians; only the medians' difference means anything.
+round and the medians; only the medians' difference means anything, and only when a
+second run agrees (bench/README.md).
 """
 
 from __future__ import annotations

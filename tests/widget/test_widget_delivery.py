@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import httpx
 import pytest
@@ -18,32 +19,51 @@ from tests.widget.conftest import STREAM, AgentAPI, eventually, start_chat
 pytestmark = pytest.mark.browser
 
 
-def test_a_send_whose_answer_was_lost_is_retried_once(
-    page: Page, host_site: str, agent: AgentAPI, email: str
-) -> None:
-    # No event stream (it would bring the stored copy, and the widget would rightly take that
-    # as sent): polling only, and polls fail too while the answer is lost below.
+def polling_chat(
+    page: Page, host_site: str, agent: AgentAPI, email: str, first: str
+) -> dict[str, Any]:
+    """A chat started in the widget with its event stream refused from the start, so that
+    replies and stored copies come by polling, when the test says; the agent API's
+    conversation."""
     page.route(STREAM, lambda route: route.abort())
-    start_chat(page, host_site + "/", email, "First message")
-    conversation = agent.conversation(email)
+    start_chat(page, host_site + "/", email, first)
+    return agent.conversation(email)
+
+
+def send_losing_its_answer(page: Page, message: str, polls_pass: bool) -> list[str]:
+    """Sends `message` in a polling_chat (an event stream would bring the stored copy):
+    the server stores it, but its answer never reaches the widget. Later sends go through;
+    polls too when `polls_pass`. Returns every send's Idempotency-Key, as the test goes on."""
     keys: list[str] = []
 
-    def lose_the_answer(route: Route) -> None:
+    def lose_the_first_answer(route: Route) -> None:
         if route.request.method != "POST":
-            route.abort()  # a poll would show the stored copy
+            if polls_pass:
+                route.continue_()
+            else:
+                route.abort()
             return
         keys.append(route.request.headers["idempotency-key"])
         if len(keys) > 1:
-            route.continue_()  # the retry gets through
+            route.continue_()
             return
         route.fetch()  # the server stores the message...
         route.abort()  # ...but its answer never reaches the visitor
 
-    page.route("**/conversations/*/messages", lose_the_answer)
-    page.get_by_label("Message").fill("Did this arrive?")
+    page.route("**/conversations/*/messages", lose_the_first_answer)
+    page.get_by_label("Message").fill(message)
     page.get_by_label("Message").press("Enter")
+    expect(page.get_by_role("log").get_by_text(re.compile("^Not sent"))).to_be_visible()
+    return keys
+
+
+def test_a_send_whose_answer_was_lost_is_retried_once(
+    page: Page, host_site: str, agent: AgentAPI, email: str
+) -> None:
+    conversation = polling_chat(page, host_site, agent, email, "First message")
+    # Polls fail too while the answer is lost: a poll would show the stored copy.
+    keys = send_losing_its_answer(page, "Did this arrive?", polls_pass=False)
     log = page.get_by_role("log")
-    expect(log.get_by_text(re.compile("^Not sent"))).to_be_visible()
     eventually(lambda: "Did this arrive?" in agent.bodies(conversation["id"]), page)
 
     with page.expect_request(lambda r: r.method == "POST" and "/messages" in r.url) as request:
@@ -63,24 +83,9 @@ def test_a_send_whose_answer_was_lost_is_retried_once(
 def test_a_failed_send_whose_stored_copy_arrives_shows_once(
     page: Page, host_site: str, agent: AgentAPI, email: str
 ) -> None:
-    page.route(STREAM, lambda route: route.abort())  # polling only: the test says when
-    start_chat(page, host_site + "/", email, "First message")
-    conversation = agent.conversation(email)
-    lost: list[bool] = []
-
-    def lose_the_answer(route: Route) -> None:
-        if route.request.method == "POST" and not lost:
-            lost.append(True)
-            route.fetch()  # stored, but the answer is lost
-            route.abort()
-        else:
-            route.continue_()
-
-    page.route("**/conversations/*/messages", lose_the_answer)
-    page.get_by_label("Message").fill("Stored after all")
-    page.get_by_label("Message").press("Enter")
+    conversation = polling_chat(page, host_site, agent, email, "First message")
+    send_losing_its_answer(page, "Stored after all", polls_pass=True)
     log = page.get_by_role("log")
-    expect(log.get_by_text(re.compile("^Not sent"))).to_be_visible()
     # The next poll brings the stored copy: it takes the failed one's place, Retry and all.
     expect(log.locator(".msg:has(time)").filter(has_text="Stored after all")).to_have_count(1)
     expect(log.get_by_text("Stored after all")).to_have_count(1)
@@ -91,9 +96,7 @@ def test_a_failed_send_whose_stored_copy_arrives_shows_once(
 def test_replies_arrive_by_polling_when_there_is_no_event_stream(
     page: Page, host_site: str, agent: AgentAPI, email: str
 ) -> None:
-    page.route(STREAM, lambda route: route.abort())
-    start_chat(page, host_site + "/", email, "Polling?")
-    conversation = agent.conversation(email)
+    conversation = polling_chat(page, host_site, agent, email, "Polling?")
     with page.expect_request(re.compile(r"/messages\?since=")) as poll:
         agent.reply(conversation["id"], "Polling works")
         expect(page.get_by_role("log").get_by_text("Polling works")).to_be_visible()
